@@ -1,0 +1,2 @@
+/* placeholder: implemented by the store module */
+#include "security/store/store.h"

@@ -1,0 +1,166 @@
+/* security/store/store.h — the CA store: SQLite in the data directory.
+ *
+ * Owns the database file DIR/ringward.db (WAL mode, synchronous=FULL,
+ * foreign keys on). It is the source of truth for CAs, certificates,
+ * revocations, ACLs, CSR requests, enrollment tokens, and the append-only
+ * `events` log. Callers group a change and its event in one transaction
+ * (rw_store_tx_begin ... rw_store_tx_commit); a failure rolls back and
+ * nothing changes.
+ *
+ * This module stores bytes and metadata; it never parses certificates or
+ * decrypts keys (security/ does). Key PEM text handed to it is already
+ * encrypted unless the store was initialised for development keys.
+ *
+ * Schema (PRAGMA user_version = RW_STORE_SCHEMA_VERSION):
+ *   meta(key TEXT PRIMARY KEY, value TEXT NOT NULL)
+ *   cas(id TEXT PRIMARY KEY, cn, parent_id NULL|cas.id, serial BLOB UNIQUE,
+ *       cert_der BLOB, key_pem TEXT, key_encrypted INT, key_alg TEXT,
+ *       path_len INT (-1 = none), disabled INT, crl_number INT, created_at INT)
+ *   certificates(serial BLOB PRIMARY KEY, issuer_ca_id TEXT, is_ca INT,
+ *       principal TEXT, role TEXT, not_before INT, not_after INT,
+ *       issued_at INT, der BLOB)            -- CA certificates too (role "ca")
+ *   revocations(serial BLOB PRIMARY KEY REFERENCES certificates,
+ *       issuer_ca_id TEXT, reason INT, revoked_at INT)
+ *   acls, csr_requests, enrollment_tokens   -- used by later modules
+ *   events(seq INTEGER PRIMARY KEY AUTOINCREMENT, at INT, actor TEXT,
+ *       kind TEXT, object TEXT, payload TEXT)  -- UPDATE/DELETE refused by triggers
+ * Times are Unix seconds (UTC).
+ *
+ * Errors: RW_ERR_NOT_FOUND (no store / no row), RW_ERR_EXISTS (duplicate
+ * id or serial), RW_ERR_STATE (already revoked), RW_ERR_IO_VERSION (made by
+ * a newer schema), RW_ERR_IO_CORRUPT (not a database / damaged),
+ * RW_ERR_STORE (anything else SQLite reports). Each sets rw_err_detail().
+ */
+#ifndef RW_STORE_H
+#define RW_STORE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/rw_result.h"
+
+#define RW_STORE_SCHEMA_VERSION 1
+#define RW_STORE_FILE "ringward.db"
+#define RW_STORE_ID_MAX 64      /* CA ids (slugs), NUL included */
+#define RW_STORE_NAME_MAX 256   /* CN, principal, NUL included */
+#define RW_STORE_SERIAL_MAX 20  /* octets */
+
+struct rw_store;
+
+enum rw_store_mode {
+    RW_STORE_OPEN_EXISTING, /* NOT_FOUND when DIR/ringward.db is absent */
+    RW_STORE_CREATE_NEW,    /* creates DIR (0700) and the database; EXISTS when present */
+};
+
+RW_RESULT rw_store_open(const char *dir, enum rw_store_mode mode, struct rw_store **out);
+void rw_store_close(struct rw_store *s); /* NULL is fine */
+
+/* BEGIN IMMEDIATE / COMMIT / ROLLBACK. Not nested. */
+RW_RESULT rw_store_tx_begin(struct rw_store *s);
+RW_RESULT rw_store_tx_commit(struct rw_store *s);
+void rw_store_tx_rollback(struct rw_store *s);
+
+/* Small settings (e.g. "insecure_dev_keys" = "1", "default_ca" = id). */
+RW_RESULT rw_store_meta_get(struct rw_store *s, const char *key, char *out, size_t cap);
+RW_RESULT rw_store_meta_set(struct rw_store *s, const char *key, const char *value);
+
+struct rw_store_ca {
+    char id[RW_STORE_ID_MAX];
+    char cn[RW_STORE_NAME_MAX];
+    char parent_id[RW_STORE_ID_MAX]; /* "" for a root */
+    uint8_t serial[RW_STORE_SERIAL_MAX];
+    size_t serial_len;
+    uint8_t *cert_der; /* owned */
+    size_t cert_der_len;
+    char *key_pem;     /* owned, NUL-terminated; wiped on cleanup */
+    bool key_encrypted;
+    char key_alg[16];
+    int path_len;      /* -1 = unlimited */
+    bool disabled;
+    uint64_t crl_number; /* last CRL number issued; 0 = none yet */
+    int64_t created_at;
+};
+
+/* Inserting copies everything; the caller keeps ownership of `ca`. */
+RW_RESULT rw_store_ca_insert(struct rw_store *s, const struct rw_store_ca *ca);
+RW_RESULT rw_store_ca_get(struct rw_store *s, const char *id, struct rw_store_ca *out);
+/* All CAs, oldest first. Free with rw_store_ca_list_free. */
+RW_RESULT rw_store_ca_list(struct rw_store *s, struct rw_store_ca **out, size_t *n);
+RW_RESULT rw_store_ca_set_disabled(struct rw_store *s, const char *id, bool disabled);
+/* Increments the CA's crl_number and returns the new value. */
+RW_RESULT rw_store_ca_next_crl_number(struct rw_store *s, const char *id, uint64_t *out);
+void rw_store_ca_cleanup(struct rw_store_ca *ca);
+void rw_store_ca_list_free(struct rw_store_ca *cas, size_t n);
+
+struct rw_store_cert {
+    uint8_t serial[RW_STORE_SERIAL_MAX];
+    size_t serial_len;
+    char issuer_ca_id[RW_STORE_ID_MAX];
+    bool is_ca;
+    char principal[RW_STORE_NAME_MAX];
+    char role[16];            /* broker|producer|consumer|admin|ca */
+    int64_t not_before;
+    int64_t not_after;
+    int64_t issued_at;
+    uint8_t *der;             /* owned */
+    size_t der_len;
+    /* Filled by get/list from `revocations`; ignored by insert. */
+    bool revoked;
+    int reason;
+    int64_t revoked_at;
+};
+
+enum rw_store_cert_status { RW_STORE_ANY, RW_STORE_ACTIVE, RW_STORE_REVOKED, RW_STORE_EXPIRED };
+
+struct rw_store_cert_filter {
+    const char *principal;    /* NULL = any */
+    const char *role;         /* NULL = any */
+    const char *issuer_ca_id; /* NULL = any */
+    enum rw_store_cert_status status;
+    int64_t now;              /* for ACTIVE/EXPIRED */
+};
+
+RW_RESULT rw_store_cert_insert(struct rw_store *s, const struct rw_store_cert *c);
+RW_RESULT rw_store_cert_get(struct rw_store *s, const uint8_t *serial, size_t serial_len,
+                            struct rw_store_cert *out);
+/* Matching certificates, oldest first; filter may be NULL. */
+RW_RESULT rw_store_cert_list(struct rw_store *s, const struct rw_store_cert_filter *f,
+                             struct rw_store_cert **out, size_t *n);
+void rw_store_cert_cleanup(struct rw_store_cert *c);
+void rw_store_cert_list_free(struct rw_store_cert *certs, size_t n);
+
+struct rw_store_revocation {
+    uint8_t serial[RW_STORE_SERIAL_MAX];
+    size_t serial_len;
+    char issuer_ca_id[RW_STORE_ID_MAX];
+    int reason;               /* RFC 5280 CRLReason */
+    int64_t revoked_at;
+};
+
+/* NOT_FOUND when the serial is not a known certificate, STATE when it is
+ * already revoked; issuer_ca_id is taken from the certificate row. */
+RW_RESULT rw_store_revocation_insert(struct rw_store *s, const struct rw_store_revocation *r);
+/* Revocations of one issuer (NULL = all), oldest first. */
+RW_RESULT rw_store_revocation_list(struct rw_store *s, const char *issuer_ca_id,
+                                   struct rw_store_revocation **out, size_t *n);
+void rw_store_revocation_list_free(struct rw_store_revocation *r, size_t n);
+
+struct rw_store_event {
+    int64_t seq;
+    int64_t at;
+    char *actor;   /* owned */
+    char *kind;    /* owned, e.g. "ca.created", "cert.issued", "cert.revoked" */
+    char *object;  /* owned, e.g. a CA id or a serial in hex */
+    char *payload; /* owned, JSON object text */
+};
+
+RW_RESULT rw_store_event_append(struct rw_store *s, const char *actor, const char *kind,
+                                const char *object, const char *payload, int64_t *seq_out);
+/* Events with seq > since, oldest first, at most `limit` (0 = no limit). */
+RW_RESULT rw_store_event_list(struct rw_store *s, int64_t since, size_t limit,
+                              struct rw_store_event **out, size_t *n);
+RW_RESULT rw_store_event_last_seq(struct rw_store *s, int64_t *out);
+void rw_store_event_list_free(struct rw_store_event *e, size_t n);
+
+#endif
