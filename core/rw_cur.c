@@ -29,7 +29,7 @@ static uint64_t load_be(const uint8_t *p, size_t n)
 
 struct rw_result rw_cur_read_u8(struct rw_cur *c, uint8_t *out)
 {
-    const uint8_t *p;
+    const uint8_t *p = NULL;
     RW_GUARD(take(c, 1, &p));
     *out = p[0];
     return RW_SUCCESS;
@@ -37,7 +37,7 @@ struct rw_result rw_cur_read_u8(struct rw_cur *c, uint8_t *out)
 
 struct rw_result rw_cur_read_u16(struct rw_cur *c, uint16_t *out)
 {
-    const uint8_t *p;
+    const uint8_t *p = NULL;
     RW_GUARD(take(c, 2, &p));
     *out = (uint16_t)load_be(p, 2);
     return RW_SUCCESS;
@@ -45,7 +45,7 @@ struct rw_result rw_cur_read_u16(struct rw_cur *c, uint16_t *out)
 
 struct rw_result rw_cur_read_u32(struct rw_cur *c, uint32_t *out)
 {
-    const uint8_t *p;
+    const uint8_t *p = NULL;
     RW_GUARD(take(c, 4, &p));
     *out = (uint32_t)load_be(p, 4);
     return RW_SUCCESS;
@@ -53,7 +53,7 @@ struct rw_result rw_cur_read_u32(struct rw_cur *c, uint32_t *out)
 
 struct rw_result rw_cur_read_u64(struct rw_cur *c, uint64_t *out)
 {
-    const uint8_t *p;
+    const uint8_t *p = NULL;
     RW_GUARD(take(c, 8, &p));
     *out = load_be(p, 8);
     return RW_SUCCESS;
@@ -61,7 +61,7 @@ struct rw_result rw_cur_read_u64(struct rw_cur *c, uint64_t *out)
 
 struct rw_result rw_cur_read_slice(struct rw_cur *c, size_t n, struct rw_slice *out)
 {
-    const uint8_t *p;
+    const uint8_t *p = NULL;
     RW_GUARD(take(c, n, &p));
     out->ptr = p;
     out->len = n;
@@ -70,6 +70,6 @@ struct rw_result rw_cur_read_slice(struct rw_cur *c, size_t n, struct rw_slice *
 
 struct rw_result rw_cur_skip(struct rw_cur *c, size_t n)
 {
-    const uint8_t *p;
+    const uint8_t *p = NULL;
     return take(c, n, &p);
 }

@@ -61,6 +61,16 @@ struct rw_sec_leaf_spec {
 RW_RESULT rw_sec_cert_make_leaf(EVP_PKEY *subject_key, X509 *issuer, EVP_PKEY *issuer_key,
                                 const struct rw_sec_leaf_spec *spec, X509 **out);
 
+/* The principal-name rule used by rw_sec_cert_make_leaf: 1..64 bytes of
+ * printable ASCII, none of / , + = " \ < > ; and no space at either end.
+ * RW_ERR_USAGE with the reason otherwise. */
+RW_RESULT rw_sec_principal_check(const char *principal);
+
+/* A positive ASN1_INTEGER from big-endian serial octets (leading zero
+ * octets ignored): RW_ERR_USAGE when empty, zero, or its DER encoding
+ * would exceed 20 octets. The caller frees *out (ASN1_INTEGER_free). */
+RW_RESULT rw_sec_serial_to_asn1(const uint8_t *serial, size_t len, ASN1_INTEGER **out);
+
 /* PEM text of one certificate appended to a heap string (*pem may be NULL
  * at first; it is realloc'ed). */
 RW_RESULT rw_sec_cert_append_pem(X509 *cert, char **pem, size_t *len);

@@ -22,6 +22,21 @@ const char *rw_sec_key_alg_name(enum rw_key_alg alg);
 
 RW_RESULT rw_sec_key_generate(enum rw_key_alg alg, EVP_PKEY **out);
 
+/* Identifies a (public or private) key as one we issue for: EC P-256,
+ * EC P-384, Ed25519, or RSA of 2048..8192 bits (every RSA size reports
+ * RW_KEY_RSA3072). Anything else (DSA, small RSA, other curves, RSA-PSS
+ * restricted keys, ...) is RW_ERR_AUTH_PROFILE with the reason in
+ * rw_err_detail. `alg` may be NULL. */
+RW_RESULT rw_sec_key_classify(EVP_PKEY *key, enum rw_key_alg *alg);
+/* The digest to sign with when `key` is the signer: SHA-256 for P-256 and
+ * RSA, SHA-384 for P-384, NULL (pure) for Ed25519. Unsupported keys as in
+ * rw_sec_key_classify. */
+RW_RESULT rw_sec_key_sign_md(EVP_PKEY *key, const EVP_MD **md);
+
+/* Longest passphrase OpenSSL's PEM decoders can take back (their buffer is
+ * 1024 bytes); longer ones are refused with RW_ERR_USAGE when writing. */
+#define RW_PASSPHRASE_MAX 1023
+
 /* PKCS#8 PEM; passphrase NULL writes an unencrypted key. */
 RW_RESULT rw_sec_key_to_pem(EVP_PKEY *key, const char *passphrase, char **pem_out);
 /* Parses PKCS#8 / traditional PEM. An encrypted key with a wrong or missing

@@ -11,7 +11,7 @@
 
 struct rw_result rw_sec_ossl_fail(enum rw_err e, const char *what)
 {
-    rw_err_detail_append("%s%s", rw_err_detail()[0] ? "; " : "", what);
+    rw_err_detail_set("%s", what);
     unsigned long code;
     const char *sep = ": ";
     while ((code = ERR_get_error()) != 0) {

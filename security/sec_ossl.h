@@ -10,7 +10,7 @@
 
 #include "core/rw_result.h"
 
-/* Appends "what: <drained OpenSSL error queue>" to rw_err_detail and clears
+/* Sets rw_err_detail to "what: <drained OpenSSL error queue>" and clears
  * the queue. Returns RW_ERR(e) for convenient `return`. */
 struct rw_result rw_sec_ossl_fail(enum rw_err e, const char *what);
 

@@ -12,6 +12,7 @@
 #ifndef RW_SEC_TRUST_H
 #define RW_SEC_TRUST_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -41,6 +42,9 @@ RW_RESULT rw_sec_trust_add_crl_file(struct rw_sec_trust *t, const char *path, in
 
 /* Makes the snapshot immutable. Adding after this is RW_ERR_STATE. */
 RW_RESULT rw_sec_trust_freeze(struct rw_sec_trust *t);
+
+/* True once rw_sec_trust_freeze has succeeded (the verifier requires it). */
+bool rw_sec_trust_frozen(const struct rw_sec_trust *t);
 
 struct rw_sec_trust *rw_sec_trust_ref(struct rw_sec_trust *t);
 void rw_sec_trust_unref(struct rw_sec_trust *t); /* NULL is fine */

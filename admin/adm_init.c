@@ -1,0 +1,158 @@
+/* admin/adm_init.c — `ringward-admin init`: a CA hierarchy and demo identities. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "admin/adm_cmds.h"
+#include "security/sec_cert.h"
+#include "security/sec_key.h"
+
+struct demo_identity {
+    const char *name;
+    enum rw_role role;
+};
+
+static const struct demo_identity demo[] = {
+    {"broker", RW_ROLE_BROKER},
+    {"admin", RW_ROLE_ADMIN},
+    {"producer-1", RW_ROLE_PRODUCER},
+    {"consumer-1", RW_ROLE_CONSUMER},
+};
+
+static struct rw_result write_ca_files(struct rw_store *s, const char *pki, const char *root_id,
+                                       const char *int_id)
+{
+    char path[4096];
+    char *pem = NULL;
+    size_t len = 0;
+    RW_GUARD(rw_sec_ca_chain_pem(s, root_id, &pem, &len));
+    snprintf(path, sizeof(path), "%s/root-ca.pem", pki);
+    struct rw_result r = rw_sec_public_write_file(path, pem, len);
+    free(pem);
+    RW_GUARD(r);
+    printf("wrote %s\n", path);
+    RW_GUARD(rw_sec_ca_chain_pem(s, int_id, &pem, &len));
+    snprintf(path, sizeof(path), "%s/ca-chain.pem", pki);
+    r = rw_sec_public_write_file(path, pem, len);
+    if (rw_ok(r)) {
+        printf("wrote %s\n", path);
+        /* The chain is intermediate then root: the first block is the intermediate. */
+        const char *end = strstr(pem, "-----END CERTIFICATE-----");
+        size_t first = end ? (size_t)(end - pem) + strlen("-----END CERTIFICATE-----\n") : len;
+        snprintf(path, sizeof(path), "%s/intermediate-ca.pem", pki);
+        r = rw_sec_public_write_file(path, pem, first > len ? len : first);
+        if (rw_ok(r)) {
+            printf("wrote %s\n", path);
+        }
+    }
+    free(pem);
+    return r;
+}
+
+static struct rw_result issue_demo(const struct rw_sec_ca *ca, const char *pki, const char *int_id)
+{
+    static const char *const dns[] = {"localhost"};
+    static const char *const ips[] = {"127.0.0.1", "::1"};
+    for (size_t i = 0; i < sizeof(demo) / sizeof(demo[0]); i++) {
+        bool broker = demo[i].role == RW_ROLE_BROKER;
+        struct rw_sec_issue_opts o = {
+            .ca_id = int_id, .principal = demo[i].name, .role = demo[i].role,
+            .dns = broker ? dns : NULL, .n_dns = broker ? 1 : 0,
+            .ips = broker ? ips : NULL, .n_ips = broker ? 2 : 0, .alg = RW_KEY_P256,
+        };
+        X509 *cert = NULL;
+        EVP_PKEY *key = NULL;
+        RW_GUARD(rw_sec_ca_issue(ca, &o, &cert, &key));
+        struct rw_result r = adm_write_bundle(pki, demo[i].name, cert, key, NULL, 0);
+        X509_free(cert);
+        EVP_PKEY_free(key);
+        RW_GUARD(r);
+    }
+    return RW_SUCCESS;
+}
+
+static struct rw_result build(const struct adm_args *a, struct rw_store *s, const char *pass)
+{
+    const char *dir = adm_data_dir(a);
+    const char *alg_name = adm_get(a, "key-alg");
+    enum rw_key_alg alg = RW_KEY_P256;
+    RW_ENSURE_MSG(!alg_name || rw_sec_key_alg_parse(alg_name, &alg), RW_ERR_USAGE,
+                  "unknown --key-alg '%s' (p256, p384, ed25519, rsa3072)", alg_name);
+    if (!pass) {
+        RW_GUARD(rw_store_meta_set(s, "insecure_dev_keys", "1"));
+    }
+    struct rw_sec_ca ca = {.store = s, .passphrase = pass, .actor = adm_actor()};
+    const char *org = adm_get(a, "org");
+    struct rw_sec_ca_opts root = {.cn = "Root CA", .org = org ? org : "Ringward", .alg = alg,
+                                  .path_len = 1};
+    char root_id[RW_STORE_ID_MAX], int_id[RW_STORE_ID_MAX];
+    RW_GUARD(rw_sec_ca_create(&ca, &root, root_id));
+    struct rw_sec_ca_opts mid = root;
+    mid.cn = "Intermediate CA";
+    mid.parent_id = root_id;
+    mid.path_len = 0;
+    RW_GUARD(rw_sec_ca_create(&ca, &mid, int_id));
+    RW_GUARD(rw_store_meta_set(s, "default_ca", int_id));
+    printf("created root CA '%s' and intermediate CA '%s' (%s keys, %s)\n", root_id, int_id,
+           rw_sec_key_alg_name(alg), pass ? "encrypted in the store" : "PLAINTEXT: development only");
+    char pki[4096];
+    snprintf(pki, sizeof(pki), "%s/pki", dir);
+    RW_GUARD(adm_mkdirs(pki, 0755));
+    RW_GUARD(write_ca_files(s, pki, root_id, int_id));
+    return issue_demo(&ca, pki, int_id);
+}
+
+static void remove_partial(const char *dir)
+{
+    static const char *const files[] = {
+        "ringward.db", "ringward.db-wal", "ringward.db-shm", "pki/root-ca.pem",
+        "pki/intermediate-ca.pem", "pki/ca-chain.pem",
+    };
+    char path[4096];
+    for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+        snprintf(path, sizeof(path), "%s/%s", dir, files[i]);
+        unlink(path);
+    }
+    for (size_t i = 0; i < sizeof(demo) / sizeof(demo[0]); i++) {
+        snprintf(path, sizeof(path), "%s/pki/%s.pem", dir, demo[i].name);
+        unlink(path);
+        snprintf(path, sizeof(path), "%s/pki/%s.key", dir, demo[i].name);
+        unlink(path);
+    }
+}
+
+int adm_cmd_init(const struct adm_args *a)
+{
+    const char *dir = adm_data_dir(a);
+    char *pass = NULL;
+    struct rw_result r = RW_SUCCESS;
+    if (!adm_flag(a, "insecure-dev-keys")) {
+        r = rw_sec_passphrase_load(adm_get(a, "passphrase-file"), &pass);
+        if (r.err == RW_ERR_NOT_FOUND) {
+            rw_err_detail_set("CA keys are encrypted at rest: give --passphrase-file FILE or set "
+                              "RINGWARD_CA_PASSPHRASE (or --insecure-dev-keys for development)");
+            r = RW_ERR(RW_ERR_AUTH_PASSPHRASE);
+        }
+        if (!rw_ok(r)) {
+            return adm_report(r);
+        }
+    }
+    struct rw_store *s = NULL;
+    r = rw_store_open(dir, RW_STORE_CREATE_NEW, &s);
+    if (r.err == RW_ERR_EXISTS) {
+        rw_err_detail_set("%s is already initialised: nothing changed", dir);
+    }
+    if (rw_ok(r)) {
+        r = build(a, s, pass);
+        rw_store_close(s);
+        if (!rw_ok(r)) {
+            remove_partial(dir);
+        }
+    }
+    rw_sec_secret_free(pass);
+    if (rw_ok(r)) {
+        printf("initialised %s\n", dir);
+    }
+    return adm_report(r);
+}

@@ -1,0 +1,114 @@
+/* admin/adm_table.c — every ringward-admin command: options and usage text. */
+#include "admin/adm_table.h"
+
+#include "admin/adm_cmds.h"
+
+#define COMMON {"data-dir", true}, {"passphrase-file", true}
+
+static const struct adm_opt init_opts[] = {
+    COMMON, {"insecure-dev-keys", false}, {"key-alg", true}, {"org", true}, {NULL, false}};
+static const struct adm_opt list_opts[] = {COMMON, {"json", false}, {NULL, false}};
+static const struct adm_opt plain_opts[] = {COMMON, {NULL, false}};
+static const struct adm_opt intermediate_opts[] = {
+    COMMON, {"parent-ca", true}, {"cn", true}, {"org", true}, {"path-len", true},
+    {"ttl", true}, {"key-alg", true}, {NULL, false}};
+static const struct adm_opt issue_opts[] = {
+    COMMON, {"principal", true}, {"role", true}, {"ca-id", true}, {"san", true},
+    {"ttl", true}, {"key-alg", true}, {"out", true}, {NULL, false}};
+static const struct adm_opt sign_opts[] = {
+    COMMON, {"principal", true}, {"role", true}, {"ca-id", true}, {"ttl", true},
+    {"out", true}, {NULL, false}};
+static const struct adm_opt revoke_opts[] = {COMMON, {"reason", true}, {NULL, false}};
+static const struct adm_opt certs_list_opts[] = {
+    COMMON, {"json", false}, {"role", true}, {"principal", true}, {"status", true},
+    {"ca-id", true}, {NULL, false}};
+static const struct adm_opt show_opts[] = {COMMON, {"json", false}, {NULL, false}};
+static const struct adm_opt crl_opts[] = {
+    COMMON, {"ca", true}, {"der", false}, {"out", true}, {NULL, false}};
+static const struct adm_opt events_opts[] = {
+    COMMON, {"json", false}, {"since", true}, {NULL, false}};
+static const struct adm_opt verify_opts[] = {
+    {"ca", true}, {"cert", true}, {"untrusted", true}, {"crl", true}, {"at", true},
+    {"purpose", true}, {"name", true}, {"max-depth", true}, {"json", false}, {NULL, false}};
+
+#define DATA_HELP \
+    "  --data-dir DIR          the data directory (default ./data)\n"
+#define PASS_HELP \
+    "  --passphrase-file FILE  CA key passphrase (else $RINGWARD_CA_PASSPHRASE)\n"
+
+const struct adm_cmd adm_commands[] = {
+    {"init", NULL, "create a CA hierarchy and demo identities in a data directory",
+     "usage: ringward-admin init [--data-dir DIR] [--passphrase-file FILE | --insecure-dev-keys]\n"
+     "                           [--key-alg p256|p384|ed25519|rsa3072] [--org NAME]\n\n"
+     "Creates DIR/ringward.db with a root CA ('root-ca', path length 1) and an intermediate\n"
+     "CA ('intermediate-ca', the default issuer), then issues certificates for broker\n"
+     "(localhost, 127.0.0.1, ::1), admin, producer-1 and consumer-1, and writes\n"
+     "  DIR/pki/root-ca.pem DIR/pki/intermediate-ca.pem DIR/pki/ca-chain.pem\n"
+     "  DIR/pki/NAME.pem DIR/pki/NAME.key (mode 0600)\n"
+     "CA keys stay in the store, encrypted with the passphrase (PKCS#8, AES-256-CBC).\n"
+     "An initialised directory is refused and left unchanged.\n\n" DATA_HELP PASS_HELP
+     "  --insecure-dev-keys     store CA keys in plaintext (development only; warned on use)\n"
+     "  --key-alg ALG           CA key algorithm (default p256)\n"
+     "  --org NAME              organisation in the CA subjects (default Ringward)\n",
+     init_opts, adm_cmd_init},
+    {"ca", "list", "list CAs",
+     "usage: ringward-admin ca list [--json] [--data-dir DIR]\n", list_opts, adm_cmd_ca_list},
+    {"ca", "intermediate", "create an intermediate CA under a parent CA",
+     "usage: ringward-admin ca intermediate --parent-ca ID --cn NAME [--path-len N] [--org O]\n"
+     "                                      [--ttl 5y|1825d] [--key-alg ALG]\n\n"
+     "The new CA's id is a slug of NAME (e.g. 'Production CA' -> production-ca).\n"
+     "Its lifetime is clipped to the parent's.\n\n" DATA_HELP PASS_HELP,
+     intermediate_opts, adm_cmd_ca_intermediate},
+    {"ca", "show", "print a CA's chain (PEM, the CA first)",
+     "usage: ringward-admin ca show ID [--data-dir DIR]\n", plain_opts, adm_cmd_ca_show},
+    {"ca", "disable", "stop a CA issuing (it stays trusted until revoked)",
+     "usage: ringward-admin ca disable ID [--data-dir DIR]\n", plain_opts, adm_cmd_ca_disable},
+    {"certs", "issue", "issue a certificate with a server-generated key",
+     "usage: ringward-admin certs issue --principal P --role broker|producer|consumer|admin\n"
+     "                                  [--ca-id ID] [--san NAME]... [--ttl 90d]\n"
+     "                                  [--key-alg ALG] [--out DIR]\n\n"
+     "Writes DIR/P.pem, DIR/P.key (0600, the only copy: the key is never stored) and\n"
+     "DIR/ca-chain.pem; DIR defaults to DATA/pki. --san takes DNS:name, IP:addr or a bare\n"
+     "name or address (broker certificates only).\n\n" DATA_HELP PASS_HELP,
+     issue_opts, adm_cmd_certs_issue},
+    {"certs", "sign-csr", "sign a PKCS#10 request (PEM or DER)",
+     "usage: ringward-admin certs sign-csr FILE --role R [--principal P] [--ca-id ID]\n"
+     "                                     [--ttl 90d] [--out FILE]\n\n"
+     "The CSR's signature must verify. Only its public key, its CN (the principal) and,\n"
+     "for brokers, its DNS/IP names are used; extensions come from the role's profile.\n"
+     "Writes the certificate to FILE, or to standard output.\n\n" DATA_HELP PASS_HELP,
+     sign_opts, adm_cmd_certs_sign_csr},
+    {"certs", "revoke", "revoke a certificate",
+     "usage: ringward-admin certs revoke SERIAL [--reason REASON]\n\n"
+     "SERIAL is hex as `openssl x509 -serial` prints it. REASON is an RFC 5280 name:\n"
+     "unspecified (default), keyCompromise, cACompromise, affiliationChanged, superseded,\n"
+     "cessationOfOperation, certificateHold, privilegeWithdrawn, aACompromise.\n"
+     "Revoking an intermediate CA's certificate rejects every chain through it.\n\n" DATA_HELP,
+     revoke_opts, adm_cmd_certs_revoke},
+    {"certs", "list", "list certificates",
+     "usage: ringward-admin certs list [--role R] [--principal P] [--ca-id ID]\n"
+     "                                 [--status active|revoked|expired] [--json]\n\n" DATA_HELP,
+     certs_list_opts, adm_cmd_certs_list},
+    {"certs", "show", "show one certificate and its PEM",
+     "usage: ringward-admin certs show SERIAL [--json]\n\n" DATA_HELP, show_opts,
+     adm_cmd_certs_show},
+    {"crl", "export", "sign and write CRLs",
+     "usage: ringward-admin crl export [--ca ID] [--der] [--out FILE]\n\n"
+     "Signs a fresh CRL (next CRL number) for one CA, or for every CA when --ca is not\n"
+     "given (PEM, concatenated: ready for `openssl verify -crl_check -CRLfile`).\n\n" DATA_HELP
+     PASS_HELP, crl_opts, adm_cmd_crl_export},
+    {"events", NULL, "print the audit log, oldest first",
+     "usage: ringward-admin events [--since SEQ] [--json]\n\n" DATA_HELP, events_opts,
+     adm_cmd_events},
+    {"verify", NULL, "verify any certificate chain (no data directory needed)",
+     "usage: ringward-admin verify --ca FILE --cert FILE [--untrusted FILE] [--crl FILE]...\n"
+     "                             [--at UNIX_TIME] [--purpose client|server]\n"
+     "                             [--name DNS_OR_IP] [--max-depth N] [--json]\n\n"
+     "Builds a path from the first certificate of --cert to an anchor in --ca (other\n"
+     "certificates of --cert and --untrusted may complete it), then applies Ringward's\n"
+     "strict profile and revocation from the CRLs (each verified against its issuer).\n"
+     "Server names are matched against the SAN only. Exit 0 and the principal when\n"
+     "accepted; exit 1 and the reason when not.\n",
+     verify_opts, adm_cmd_verify},
+    {NULL, NULL, NULL, NULL, NULL, NULL},
+};

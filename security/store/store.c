@@ -1,2 +1,0 @@
-/* placeholder: implemented by the store module */
-#include "security/store/store.h"
