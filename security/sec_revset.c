@@ -97,7 +97,8 @@ static uint64_t key_hash(const uint64_t issuer, const uint8_t serial[SERIAL_MAX]
 
 static bool key_eq(const struct entry *e, const struct key *k)
 {
-    return e->issuer == k->issuer && e->len == k->len && memcmp(e->serial, k->serial, SERIAL_MAX) == 0;
+    return e->issuer == k->issuer && e->len == k->len &&
+           memcmp(e->serial, k->serial, SERIAL_MAX) == 0;
 }
 
 /* The hash bits a slot keeps beside the entry number. */
@@ -166,9 +167,9 @@ static struct rw_result reserve(struct rw_sec_revset *set, size_t extra)
                   "revocation set limited to %u entries", (unsigned)MAX_ENTRIES);
     size_t need = set->count + extra;
     if (need > set->entries_cap) {
-        size_t cap = set->entries_cap ? set->entries_cap : 16;
-        while (cap < need) {
-            cap += cap / 2;
+        size_t cap = set->entries_cap + set->entries_cap / 2; /* amortised growth */
+        if (cap < need) {
+            cap = need < 16 ? 16 : need; /* a presized set gets exactly what it asked */
         }
         struct entry *e = realloc(set->entries, cap * sizeof(*e));
         RW_ENSURE(e, RW_ERR_NOMEM);

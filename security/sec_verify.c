@@ -139,7 +139,12 @@ static struct rw_result path_error(X509_STORE_CTX *ctx, const struct rw_sec_veri
         /* A v1 issuer is "not a CA" to OpenSSL: name the actual rule. */
         RW_GUARD(rw_sec_profile_version(cert, at));
     }
-    enum rw_err e = pe ? pe->err : is_profile_code(code) ? RW_ERR_AUTH_PROFILE : RW_ERR_AUTH_INVALID;
+    enum rw_err e = RW_ERR_AUTH_INVALID;
+    if (pe) {
+        e = pe->err;
+    } else if (is_profile_code(code)) {
+        e = RW_ERR_AUTH_PROFILE;
+    }
     char reason[256], subject[SUBJECT_MAX] = "unknown certificate";
     path_reason(code, pe, cert, o, depth, reason, sizeof(reason));
     if (cert) {

@@ -30,7 +30,8 @@ static EVP_PKEY *dsa_key(int bits)
     CHECK(EVP_PKEY_CTX_set_dsa_paramgen_bits(pctx, bits) == 1, "DSA bits");
     CHECK(EVP_PKEY_paramgen(pctx, &params) == 1, "DSA paramgen");
     EVP_PKEY_CTX *kctx = EVP_PKEY_CTX_new_from_pkey(NULL, params, NULL);
-    CHECK(kctx && EVP_PKEY_keygen_init(kctx) == 1 && EVP_PKEY_keygen(kctx, &key) == 1, "DSA keygen");
+    CHECK(kctx && EVP_PKEY_keygen_init(kctx) == 1, "DSA keygen init");
+    CHECK(EVP_PKEY_keygen(kctx, &key) == 1, "DSA keygen");
     EVP_PKEY_CTX_free(kctx);
     EVP_PKEY_CTX_free(pctx);
     EVP_PKEY_free(params);

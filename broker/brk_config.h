@@ -1,0 +1,72 @@
+/* broker/brk_config.h — the daemon's settings: defaults, a `key = value`
+ * file, and command-line flags (every file key is also a flag).
+ *
+ * Precedence: built-in defaults < config file (--config FILE) < flags.
+ * Durations take an optional unit (ms, s, m, h; plain numbers are seconds);
+ * sizes take K, M, G (binary). Errors are RW_ERR_USAGE with rw_err_detail()
+ * naming the offending option and, for a file, its line. No allocation:
+ * every string lives inside the struct.
+ */
+#ifndef RW_BRK_CONFIG_H
+#define RW_BRK_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/rw_log.h"
+#include "core/rw_result.h"
+
+#define BRK_PATH_MAX 1024
+#define BRK_HOST_MAX 256
+#define BRK_MAX_WORKERS 64
+
+struct brk_config {
+    char data_dir[BRK_PATH_MAX];
+    char config_file[BRK_PATH_MAX];
+    char listen_host[BRK_HOST_MAX];
+    uint16_t listen_port;
+    unsigned workers;              /* 0 = one per online CPU */
+    unsigned max_connections;      /* across all workers */
+    size_t max_frame;              /* bytes of one frame body */
+    uint32_t handshake_timeout_ms;
+    uint32_t idle_timeout_ms;      /* 0 = none */
+    uint64_t retention_bytes;      /* per topic */
+    size_t max_output;             /* per-connection output cap (bytes) */
+    enum rw_log_level log_level;
+    char cert[BRK_PATH_MAX];       /* "" = DATA/pki/broker.pem */
+    char key[BRK_PATH_MAX];        /* "" = DATA/pki/broker.key */
+    char ca_chain[BRK_PATH_MAX];   /* "" = DATA/pki/ca-chain.pem */
+    char trust_bundle[BRK_PATH_MAX]; /* extra trusted CAs (PEM); "" = none */
+    char ready_file[BRK_PATH_MAX]; /* "" = none */
+    bool tls12;
+    bool stateless_tickets;
+};
+
+enum brk_config_action { BRK_RUN, BRK_HELP, BRK_VERSION };
+
+void brk_config_defaults(struct brk_config *c);
+
+/* Parses argv (argv[0] skipped): loads --config first, then applies flags.
+ * Fills in path defaults that depend on --data-dir. */
+RW_RESULT brk_config_parse_args(struct brk_config *c, int argc, char **argv,
+                                enum brk_config_action *action);
+
+/* Applies `key = value` lines from a file ('#' comments, blank lines). */
+RW_RESULT brk_config_load_file(struct brk_config *c, const char *path);
+
+/* Applies one option by name (file key or flag without the dashes). */
+RW_RESULT brk_config_set(struct brk_config *c, const char *key, const char *value);
+
+/* Checks ranges and fills derived defaults (paths under data_dir). */
+RW_RESULT brk_config_finish(struct brk_config *c);
+
+/* Parsers shared with the tests. */
+RW_RESULT brk_config_parse_duration_ms(const char *s, uint32_t *out);
+RW_RESULT brk_config_parse_size(const char *s, uint64_t *out);
+RW_RESULT brk_config_parse_listen(const char *s, char host[BRK_HOST_MAX], uint16_t *port);
+
+/* The --help text (man-page style). */
+const char *brk_config_usage(void);
+
+#endif

@@ -1,0 +1,185 @@
+/* broker/brk_worker.h — internals shared by the loop files: the worker (one
+ * thread, one ring), its connection table and the connection state machine.
+ *
+ * Ownership: the daemon owns the workers array and everything in
+ * brk_shared; a worker owns its ring, listener fd, eventfd, buffer ring,
+ * connection table and each connection's TLS session and buffers. Only
+ * the worker's own thread touches its ring and connections; other threads
+ * only call brk_worker_wake().
+ */
+#ifndef RW_BRK_WORKER_H
+#define RW_BRK_WORKER_H
+
+#include <liburing.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "broker/brk_app.h"
+#include "broker/brk_config.h"
+#include "broker/brk_ud.h"
+#include "security/sec_auth.h"
+#include "security/sec_tls.h"
+
+#define BRK_RECV_BUFS 256        /* provided buffers per worker (power of 2) */
+#define BRK_RECV_BUF_SIZE 16384
+#define BRK_TICK_MS 100
+#define BRK_LINGER_MS 2000       /* how long a closing connection may take */
+
+struct brk_worker;
+
+/* State shared by all workers; owned by the daemon. */
+struct brk_shared {
+    const struct brk_config *cfg;
+    struct brk_topics *topics;
+    struct rw_sec_auth *auth;
+    struct brk_worker *workers;
+    unsigned n_workers;
+    _Atomic unsigned conns;          /* open connections, all workers */
+    _Atomic uint64_t next_conn_id;   /* for logs */
+    _Atomic bool stopping;
+    pthread_mutex_t mu;              /* startup reports */
+    pthread_cond_t cv;
+    unsigned reported;
+};
+
+enum brk_state {
+    BRK_FREE = 0,
+    BRK_ACCEPTED,     /* slot taken, session being set up */
+    BRK_HANDSHAKE,    /* TLS handshake; on the handshake deadline list */
+    BRK_ESTABLISHED,  /* frames flow; on the idle list */
+    BRK_TLS_SHUTDOWN, /* close_notify queued, output flushing */
+    BRK_DRAINING,     /* FIN sent; discarding input until EOF or linger end */
+    BRK_STATE_COUNT
+};
+
+/* Intrusive doubly linked list node / head. */
+struct brk_link {
+    struct brk_link *prev, *next;
+};
+
+struct brk_conn {
+    uint32_t slot;
+    uint32_t gen;
+    enum brk_state state;
+    int fd;
+    uint64_t id;                 /* connection number in logs */
+    char peer[64];               /* "ip:port" */
+    char principal[RW_PRINCIPAL_MAX];
+    struct rw_sec_tls *tls;      /* owned */
+    struct rw_buf in;            /* owned: decrypted bytes not yet a whole frame */
+    struct rw_buf pout;          /* owned: plaintext frames to encrypt */
+    struct rw_buf cout;          /* owned: ciphertext; [sent, len) still to send */
+    size_t sent;
+    unsigned inflight;           /* SQEs submitted and not yet finished */
+    bool recv_armed;             /* multishot recv active */
+    bool send_inflight;
+    bool closing;                /* cancel+close submitted */
+    bool abort_output;           /* drop unsent output when closing */
+    bool read_paused;            /* output full: decrypted input waits */
+    bool dirty;                  /* on the worker's flush list */
+    bool fin_sent;
+    bool peer_eof;               /* the peer's FIN arrived */
+    struct brk_conn *dirty_next;
+    struct brk_link tlink;       /* on one deadline list, by state */
+    struct brk_link slink;       /* on the subscriber list when it has subs */
+    uint64_t deadline_ms;        /* monotonic */
+    struct brk_app app;
+    uint32_t free_next;          /* free-list link while FREE */
+};
+
+struct brk_worker {
+    unsigned id;
+    struct brk_shared *sh;
+    pthread_t thread;
+    struct io_uring ring;
+    bool ring_ok;
+    int listen_fd;               /* owned */
+    int event_fd;                /* owned; other threads write to wake us */
+    uint64_t event_val;          /* read target of the pending eventfd read */
+    _Atomic bool wake_pending;
+    bool pump_all;               /* subscriptions may have new records */
+    bool accepting;
+    bool stopping;
+    struct rw_sec_tls_ctx *tls;  /* owned by the daemon, used only here */
+    struct brk_app_ctx app;
+    struct io_uring_buf_ring *br;
+    uint8_t *bufs;               /* BRK_RECV_BUFS * BRK_RECV_BUF_SIZE */
+    struct brk_conn *conns;      /* slot table */
+    uint32_t n_slots;
+    uint32_t free_head;          /* UINT32_MAX = none */
+    uint32_t live;               /* slots in use */
+    struct brk_link hs_list, idle_list, linger_list, sub_list;
+    struct brk_conn *dirty_head;
+    struct __kernel_timespec tick;
+    uint64_t now_ms;             /* monotonic, refreshed each turn */
+    uint64_t next_ticket_rotation_ms;
+    /* startup report to the daemon */
+    struct rw_result init_result;
+    char init_detail[256];
+};
+
+/* brk_ring.c */
+RW_RESULT brk_ring_setup(struct brk_worker *w);
+void brk_ring_teardown(struct brk_worker *w);
+struct io_uring_sqe *brk_sqe(struct brk_worker *w);
+void brk_buf_recycle(struct brk_worker *w, unsigned bid);
+void brk_arm_accept(struct brk_worker *w);
+void brk_arm_timer(struct brk_worker *w);
+void brk_arm_wake(struct brk_worker *w);
+
+/* brk_conn.c */
+void brk_conn_accept(struct brk_worker *w, int fd);
+void brk_conn_on_cqe(struct brk_worker *w, struct brk_conn *c, enum brk_op op,
+                     const struct io_uring_cqe *cqe);
+void brk_conn_flush_dirty(struct brk_worker *w);
+void brk_conn_tick(struct brk_worker *w);
+void brk_conn_pump_subs(struct brk_worker *w);
+void brk_conn_stop_all(struct brk_worker *w);
+RW_RESULT brk_conn_table_init(struct brk_worker *w, uint32_t n);
+void brk_conn_table_free(struct brk_worker *w);
+struct brk_conn *brk_conn_lookup(struct brk_worker *w, struct brk_ud u);
+
+/* brk_conn.c: transitions shared with the state handlers (brk_state.c). */
+void brk_conn_set_state(struct brk_worker *w, struct brk_conn *c, enum brk_state s);
+void brk_conn_mark_dirty(struct brk_worker *w, struct brk_conn *c);
+size_t brk_conn_out_bytes(const struct brk_conn *c);
+/* Queues close_notify, flushes, then drains and closes. */
+void brk_conn_close_graceful(struct brk_worker *w, struct brk_conn *c);
+/* Flushes what is pending (e.g. an alert), then drains and closes. */
+void brk_conn_close_after_output(struct brk_worker *w, struct brk_conn *c);
+/* Returns a slot with nothing in flight to the free list. */
+void brk_conn_release(struct brk_worker *w, struct brk_conn *c);
+/* Drops unsent output, cancels and closes at once. */
+void brk_conn_abort(struct brk_worker *w, struct brk_conn *c);
+
+/* brk_state.c: one handler set per state. */
+struct brk_state_ops {
+    const char *name;
+    void (*on_input)(struct brk_worker *w, struct brk_conn *c);   /* ciphertext was fed */
+    void (*on_eof)(struct brk_worker *w, struct brk_conn *c, int err); /* 0 = FIN */
+    void (*on_drained)(struct brk_worker *w, struct brk_conn *c); /* all output sent */
+    void (*on_deadline)(struct brk_worker *w, struct brk_conn *c);
+};
+extern const struct brk_state_ops brk_states[BRK_STATE_COUNT];
+/* Runs this connection's subscriptions into its output. */
+void brk_state_pump(struct brk_worker *w, struct brk_conn *c);
+/* Copies s into out for a log value: quotes become ', control bytes spaces. */
+const char *brk_log_clean(const char *s, char *out, size_t cap);
+
+/* brk_list.c */
+void brk_list_init(struct brk_link *head);
+bool brk_list_empty(const struct brk_link *head);
+void brk_list_push_tail(struct brk_link *head, struct brk_link *n);
+void brk_list_del(struct brk_link *n); /* safe on an unlinked node */
+
+/* brk_loop.c */
+void *brk_worker_main(void *arg);
+/* Any thread: make worker `w` look at its subscriptions / the stop flag. */
+void brk_worker_wake(struct brk_worker *w);
+uint64_t brk_now_ms(void);
+
+#define BRK_CONTAINER(ptr, type, member) ((type *)((char *)(ptr) - offsetof(type, member)))
+
+#endif

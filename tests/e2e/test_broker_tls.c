@@ -1,0 +1,272 @@
+/* End-to-end: the real `ringward` daemon's handshake policy, checked with
+ * openssl s_client and a small TLS client; every rejection must appear in
+ * the broker's log with its reason. */
+#include <criterion/criterion.h>
+#include <openssl/pem.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "tests/testlib/tl_daemon.h"
+#include "tests/testlib/tl_pki.h"
+#include "tests/testlib/tl_proc.h"
+#include "tests/testlib/tl_wire.h"
+
+static struct tl_broker b;
+
+static void setup(void) { cr_assert(tl_broker_init(&b, "brk-tls")); }
+static void teardown(void) { tl_broker_fini(&b); }
+
+TestSuite(broker_tls, .init = setup, .fini = teardown, .timeout = 120);
+
+static void write_key(const char *path, EVP_PKEY *k)
+{
+    FILE *f = fopen(path, "w");
+    cr_assert_not_null(f);
+    cr_assert(PEM_write_PrivateKey(f, k, NULL, NULL, 0, NULL, NULL));
+    fclose(f);
+}
+
+/* s_client with the given identity; returns its output (caller frees). */
+static char *s_client(const char *cert, const char *key)
+{
+    char *out = NULL;
+    char id[4096] = "";
+    if (cert) {
+        snprintf(id, sizeof(id), "-cert %s -key %s", cert, key);
+    }
+    tl_sh(&out, "echo Q | timeout 20 openssl s_client -connect 127.0.0.1:%d %s -CAfile "
+                "%s/ca-chain.pem </dev/null",
+          b.d.port, id, b.pki);
+    return out;
+}
+
+/* A frame round trip (Ping -> Pong) as `name` from DATA/pki. */
+static bool ping_as(const char *name)
+{
+    char cert[1200], key[1200], ca[1200];
+    snprintf(cert, sizeof(cert), "%s/%s.pem", b.pki, name);
+    snprintf(key, sizeof(key), "%s/%s.key", b.pki, name);
+    snprintf(ca, sizeof(ca), "%s/ca-chain.pem", b.pki);
+    struct tl_wire w;
+    if (!tl_wire_connect(&w, b.d.port, cert, key, ca)) {
+        return false;
+    }
+    struct tl_pb m = {0};
+    tl_msg_ping(&m, 77);
+    bool ok = tl_wire_send(&w, m.data, m.len);
+    tl_pb_free(&m);
+    uint8_t *body = NULL;
+    size_t len = 0;
+    struct tl_frame f;
+    ok = ok && tl_wire_read_frame(&w, &body, &len) == 1 && tl_frame_parse(body, len, &f) &&
+         f.corr == 77 && f.body == 12;
+    free(body);
+    tl_wire_close(&w);
+    return ok;
+}
+
+static void expect_rejected(const char *reason, int count)
+{
+    char needle[128];
+    snprintf(needle, sizeof(needle), "event=handshake_rejected");
+    cr_assert(tl_daemon_wait_log(&b.d, needle, count, 10000), "no rejection logged");
+    snprintf(needle, sizeof(needle), "reason=%s ", reason);
+    char *log = tl_daemon_log(&b.d);
+    cr_assert(strstr(log, needle), "expected %s in the log:\n%s", needle, log);
+    cr_assert(strstr(log, "detail=\""), "%s", log);
+    free(log);
+}
+
+Test(broker_tls, s_client_with_a_valid_certificate_completes_the_handshake)
+{
+    cr_assert(tl_broker_start(&b, NULL));
+    char cert[1200], key[1200];
+    snprintf(cert, sizeof(cert), "%s/producer-1.pem", b.pki);
+    snprintf(key, sizeof(key), "%s/producer-1.key", b.pki);
+    char *out = s_client(cert, key);
+    cr_assert(strstr(out, "Verify return code: 0 (ok)"), "%s", out);
+    cr_assert_null(strstr(out, "alert"), "the server sent an alert:\n%s", out);
+    free(out);
+    cr_assert(tl_daemon_wait_log(&b.d, "event=conn_established", 1, 10000));
+    char *log = tl_daemon_log(&b.d);
+    cr_assert(strstr(log, "principal=producer-1"), "%s", log);
+    cr_assert_null(strstr(log, "handshake_rejected"), "%s", log);
+    free(log);
+    cr_assert(ping_as("consumer-1"), "a frame round trip works");
+}
+
+Test(broker_tls, no_client_certificate_is_refused)
+{
+    cr_assert(tl_broker_start(&b, NULL));
+    char ca[1200];
+    snprintf(ca, sizeof(ca), "%s/ca-chain.pem", b.pki);
+    struct tl_wire w;
+    if (tl_wire_connect(&w, b.d.port, NULL, NULL, ca)) {
+        uint8_t *body = NULL;
+        size_t len;
+        struct tl_pb m = {0};
+        tl_msg_ping(&m, 1);
+        tl_wire_send(&w, m.data, m.len);
+        tl_pb_free(&m);
+        cr_assert_neq(tl_wire_read_frame(&w, &body, &len), 1, "no frame without a certificate");
+        free(body);
+        tl_wire_close(&w);
+    }
+    expect_rejected("AUTH_NO_CERT", 1);
+    cr_assert(ping_as("producer-1"), "others keep working");
+}
+
+/* A CA made outside the store, trusted through --trust-bundle. */
+struct foreign {
+    EVP_PKEY *ca_key;
+    X509 *ca;
+};
+
+static void foreign_ca(struct foreign *f, const char *bundle_path)
+{
+    f->ca_key = tl_key("p256");
+    struct tl_cert_opts o = tl_ca_opts("Bundle Test CA");
+    f->ca = tl_cert(f->ca_key, NULL, f->ca_key, &o);
+    if (bundle_path) {
+        cr_assert(tl_write_pem(bundle_path, f->ca));
+    }
+}
+
+static void foreign_leaf(struct foreign *f, const char *name, const struct tl_cert_opts *o)
+{
+    EVP_PKEY *k = tl_key("p256");
+    X509 *c = tl_cert(k, f->ca, f->ca_key, o);
+    char path[1200];
+    snprintf(path, sizeof(path), "%s/%s.pem", b.pki, name);
+    cr_assert(tl_write_pem(path, c));
+    snprintf(path, sizeof(path), "%s/%s.key", b.pki, name);
+    write_key(path, k);
+    X509_free(c);
+    EVP_PKEY_free(k);
+}
+
+static void foreign_free(struct foreign *f)
+{
+    X509_free(f->ca);
+    EVP_PKEY_free(f->ca_key);
+}
+
+static void start_with_bundle(struct foreign *f)
+{
+    char bundle[1200], extra[1300];
+    snprintf(bundle, sizeof(bundle), "%s/extra-ca.pem", b.dir);
+    foreign_ca(f, bundle);
+    snprintf(extra, sizeof(extra), "--trust-bundle %s", bundle);
+    cr_assert(tl_broker_start(&b, extra));
+}
+
+Test(broker_tls, certificate_from_another_ca_is_refused)
+{
+    cr_assert(tl_broker_start(&b, NULL));
+    struct foreign f;
+    foreign_ca(&f, NULL);
+    struct tl_cert_opts o = tl_leaf_opts("mallory");
+    foreign_leaf(&f, "mallory", &o);
+    cr_assert_not(ping_as("mallory"));
+    expect_rejected("AUTH_UNKNOWN_CA", 1);
+    foreign_free(&f);
+    cr_assert(ping_as("producer-1"));
+}
+
+Test(broker_tls, trust_bundle_ca_is_accepted)
+{
+    struct foreign f;
+    start_with_bundle(&f);
+    struct tl_cert_opts o = tl_leaf_opts("bundled");
+    foreign_leaf(&f, "bundled", &o);
+    cr_assert(ping_as("bundled"), "a valid leaf of the bundle CA is accepted");
+    foreign_free(&f);
+}
+
+Test(broker_tls, expired_and_not_yet_valid_are_refused)
+{
+    struct foreign f;
+    start_with_bundle(&f);
+    struct tl_cert_opts o = tl_leaf_opts("old");
+    o.not_before_offset = -7200;
+    o.not_after_offset = -3600;
+    foreign_leaf(&f, "old", &o);
+    cr_assert_not(ping_as("old"));
+    expect_rejected("AUTH_EXPIRED", 1);
+    o = tl_leaf_opts("early");
+    o.not_before_offset = 3600;
+    o.not_after_offset = 7200;
+    foreign_leaf(&f, "early", &o);
+    cr_assert_not(ping_as("early"));
+    expect_rejected("AUTH_NOT_YET_VALID", 2);
+    foreign_free(&f);
+}
+
+Test(broker_tls, server_only_eku_is_refused)
+{
+    struct foreign f;
+    start_with_bundle(&f);
+    struct tl_cert_opts o = tl_leaf_opts("serveronly");
+    o.eku = "serverAuth";
+    foreign_leaf(&f, "serveronly", &o);
+    cr_assert_not(ping_as("serveronly"));
+    expect_rejected("AUTH_WRONG_USAGE", 1);
+    foreign_free(&f);
+}
+
+Test(broker_tls, revoked_then_sighup_refuses_new_handshakes_and_keeps_live_ones)
+{
+    cr_assert(tl_broker_start(&b, NULL));
+    char ca[1200], cert[1200], key[1200];
+    snprintf(ca, sizeof(ca), "%s/ca-chain.pem", b.pki);
+    snprintf(cert, sizeof(cert), "%s/producer-1.pem", b.pki);
+    snprintf(key, sizeof(key), "%s/producer-1.key", b.pki);
+    struct tl_wire live;
+    cr_assert(tl_wire_connect(&live, b.d.port, cert, key, ca));
+    char *serial = NULL;
+    cr_assert_eq(tl_sh(&serial, "openssl x509 -in %s -noout -serial | cut -d= -f2 | tr -d '\\n'",
+                       cert), 0);
+    char *out = NULL;
+    int rc = tl_sh(&out, "%s --data-dir %s certs revoke %s --reason keyCompromise",
+                   tl_bin("ringward-admin"), b.data, serial);
+    cr_assert_eq(rc, 0, "%s", out);
+    free(out);
+    free(serial);
+    cr_assert(tl_daemon_signal(&b.d, SIGHUP));
+    cr_assert(tl_daemon_wait_log(&b.d, "event=trust_reloaded", 1, 10000));
+    cr_assert_not(ping_as("producer-1"), "a revoked certificate is refused");
+    expect_rejected("AUTH_REVOKED", 1);
+    struct tl_pb m = {0};
+    tl_msg_ping(&m, 5);
+    cr_assert(tl_wire_send(&live, m.data, m.len));
+    tl_pb_free(&m);
+    uint8_t *body = NULL;
+    size_t len;
+    cr_assert_eq(tl_wire_read_frame(&live, &body, &len), 1, "SIGHUP dropped nobody");
+    free(body);
+    tl_wire_close(&live);
+    cr_assert(ping_as("consumer-1"));
+}
+
+Test(broker_tls, sigterm_exits_zero_with_clients_connected)
+{
+    cr_assert(tl_broker_start(&b, NULL));
+    char ca[1200], cert[1200], key[1200];
+    snprintf(ca, sizeof(ca), "%s/ca-chain.pem", b.pki);
+    snprintf(cert, sizeof(cert), "%s/consumer-1.pem", b.pki);
+    snprintf(key, sizeof(key), "%s/consumer-1.key", b.pki);
+    struct tl_wire w;
+    cr_assert(tl_wire_connect(&w, b.d.port, cert, key, ca));
+    cr_assert(ping_as("producer-1"));
+    int st = tl_daemon_stop(&b.d, SIGTERM, 15000);
+    cr_assert_eq(st, 0, "exit status %d", st);
+    uint8_t *body = NULL;
+    size_t len;
+    cr_assert_eq(tl_wire_read_frame(&w, &body, &len), 0, "the broker sent close_notify");
+    tl_wire_close(&w);
+    char *log = tl_daemon_log(&b.d);
+    cr_assert(strstr(log, "event=broker_stopped"), "%s", log);
+    free(log);
+}

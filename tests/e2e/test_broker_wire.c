@@ -1,0 +1,271 @@
+/* End-to-end: bad input on the wire closes only the offending connection;
+ * a well-behaved client on the same broker keeps working throughout. */
+#include <criterion/criterion.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "tests/testlib/tl_daemon.h"
+#include "tests/testlib/tl_proc.h"
+#include "tests/testlib/tl_wire.h"
+
+static struct tl_broker b;
+static char ca[1200], cert[1200], key[1200];
+
+static void setup(void)
+{
+    cr_assert(tl_broker_init(&b, "brk-wire"));
+    snprintf(ca, sizeof(ca), "%s/ca-chain.pem", b.pki);
+    snprintf(cert, sizeof(cert), "%s/producer-1.pem", b.pki);
+    snprintf(key, sizeof(key), "%s/producer-1.key", b.pki);
+}
+
+static void teardown(void) { tl_broker_fini(&b); }
+
+TestSuite(broker_wire, .init = setup, .fini = teardown, .timeout = 180);
+
+static void connect_ok(struct tl_wire *w)
+{
+    cr_assert(tl_wire_connect(w, b.d.port, cert, key, ca), "TLS connect failed");
+}
+
+/* Sends a whole frame message and reads one reply frame. */
+static struct tl_frame roundtrip(struct tl_wire *w, struct tl_pb *m, uint8_t **body)
+{
+    cr_assert(tl_wire_send(w, m->data, m->len));
+    tl_pb_free(m);
+    size_t len = 0;
+    cr_assert_eq(tl_wire_read_frame(w, body, &len), 1, "no reply frame");
+    struct tl_frame f;
+    cr_assert(tl_frame_parse(*body, len, &f), "unparseable reply");
+    return f;
+}
+
+/* The well-behaved client: produce one record and fetch it back. */
+static void healthy(struct tl_wire *w, int i)
+{
+    char val[32];
+    snprintf(val, sizeof(val), "healthy-%d", i);
+    const char *vals[] = {val};
+    struct tl_pb m = {0};
+    tl_msg_produce(&m, (uint64_t)i, "health", vals, NULL, 1);
+    uint8_t *body = NULL;
+    struct tl_frame f = roundtrip(w, &m, &body);
+    cr_assert_eq(f.body, 4, "ProduceResponse expected, got field %u", f.body);
+    struct tl_pb_field off;
+    uint64_t base = tl_pb_find(f.p, f.n, 1, &off) ? off.v : 0;
+    free(body);
+    tl_msg_fetch(&m, (uint64_t)i + 1000000, "health", base, 0);
+    f = roundtrip(w, &m, &body);
+    cr_assert_eq(f.body, 6);
+    struct tl_pb_field rec, v;
+    cr_assert(tl_pb_find(f.p, f.n, 2, &rec));
+    cr_assert(tl_pb_find(rec.p, rec.n, 1, &v));
+    cr_assert_eq(v.n, strlen(val));
+    cr_assert_eq(memcmp(v.p, val, v.n), 0);
+    free(body);
+}
+
+/* Reads until the broker closes; true when it did within the socket timeout. */
+static bool raw_closed(int fd)
+{
+    char buf[4096];
+    for (;;) {
+        ssize_t n = recv(fd, buf, sizeof(buf), 0);
+        if (n == 0 || (n < 0 && errno == ECONNRESET)) {
+            return true;
+        }
+        if (n < 0) {
+            return false; /* timeout */
+        }
+    }
+}
+
+Test(broker_wire, garbage_before_the_handshake)
+{
+    cr_assert(tl_broker_start(&b, NULL));
+    struct tl_wire good;
+    connect_ok(&good);
+    healthy(&good, 1);
+    int fd = tl_tcp_connect(b.d.port);
+    cr_assert_geq(fd, 0);
+    const char junk[] = "GET / HTTP/1.1\r\nHost: x\r\n\r\n";
+    cr_assert_eq(send(fd, junk, sizeof(junk) - 1, 0), (ssize_t)sizeof(junk) - 1);
+    cr_assert(raw_closed(fd), "the broker closed the garbage connection");
+    close(fd);
+    cr_assert(tl_daemon_wait_log(&b.d, "event=handshake_rejected", 1, 10000));
+    char *log = tl_daemon_log(&b.d);
+    cr_assert(strstr(log, "reason=TLS"), "%s", log);
+    free(log);
+    healthy(&good, 2);
+    tl_wire_close(&good);
+}
+
+Test(broker_wire, stalled_handshake_times_out)
+{
+    cr_assert(tl_broker_start(&b, "--handshake-timeout 500ms"));
+    struct tl_wire good;
+    connect_ok(&good);
+    int fd = tl_tcp_connect(b.d.port);
+    cr_assert_geq(fd, 0);
+    const unsigned char partial[] = {0x16, 0x03, 0x01, 0x02, 0x00, 0x01}; /* half a ClientHello */
+    cr_assert_eq(send(fd, partial, sizeof(partial), 0), (ssize_t)sizeof(partial));
+    long long t0 = tl_now_ms();
+    cr_assert(raw_closed(fd));
+    long long waited = tl_now_ms() - t0;
+    close(fd);
+    cr_assert_lt(waited, 8000, "closed after %lld ms", waited);
+    cr_assert(tl_daemon_wait_log(&b.d, "reason=HANDSHAKE_TIMEOUT", 1, 10000));
+    healthy(&good, 1);
+    tl_wire_close(&good);
+}
+
+static void expect_error_then_close(struct tl_wire *w, uint64_t code)
+{
+    uint8_t *body = NULL;
+    size_t len = 0;
+    cr_assert_eq(tl_wire_read_frame(w, &body, &len), 1, "an Error frame comes first");
+    struct tl_frame f;
+    cr_assert(tl_frame_parse(body, len, &f));
+    cr_assert_eq(f.body, 2, "Error expected, got field %u", f.body);
+    struct tl_pb_field c;
+    cr_assert(tl_pb_find(f.p, f.n, 1, &c));
+    cr_assert_eq(c.v, code);
+    free(body);
+    body = NULL;
+    cr_assert_neq(tl_wire_read_frame(w, &body, &len), 1, "then the connection closes");
+    free(body);
+}
+
+Test(broker_wire, oversized_frame_length)
+{
+    cr_assert(tl_broker_start(&b, "--max-frame-size 64K"));
+    struct tl_wire good, bad;
+    connect_ok(&good);
+    connect_ok(&bad);
+    const uint8_t hdr[] = {0x00, 0x01, 0x00, 0x01}; /* 64 KiB + 1 */
+    cr_assert(tl_wire_send(&bad, hdr, sizeof(hdr)));
+    expect_error_then_close(&bad, 5 /* RESOURCE_EXHAUSTED */);
+    tl_wire_close(&bad);
+    cr_assert(tl_daemon_wait_log(&b.d, "reason=PROTO_TOO_LARGE", 1, 10000));
+    healthy(&good, 1);
+    tl_wire_close(&good);
+}
+
+Test(broker_wire, malformed_frame_body)
+{
+    cr_assert(tl_broker_start(&b, NULL));
+    struct tl_wire good, bad;
+    connect_ok(&good);
+    connect_ok(&bad);
+    const uint8_t junk[] = {0, 0, 0, 4, 0xff, 0xff, 0xff, 0xff};
+    cr_assert(tl_wire_send(&bad, junk, sizeof(junk)));
+    expect_error_then_close(&bad, 4 /* INVALID_ARGUMENT */);
+    tl_wire_close(&bad);
+    healthy(&good, 1);
+    tl_wire_close(&good);
+}
+
+Test(broker_wire, truncated_frame_then_close)
+{
+    cr_assert(tl_broker_start(&b, NULL));
+    struct tl_wire good, bad;
+    connect_ok(&good);
+    connect_ok(&bad);
+    const uint8_t part[] = {0, 0, 0, 100, 0x08, 0x01, 0x1a};
+    cr_assert(tl_wire_send(&bad, part, sizeof(part)));
+    tl_wire_close(&bad);
+    cr_assert(tl_daemon_wait_log(&b.d, "reason=peer_close_notify", 1, 10000));
+    healthy(&good, 1);
+    /* Truncated and left hanging: the broker waits for the rest, others go on. */
+    connect_ok(&bad);
+    cr_assert(tl_wire_send(&bad, part, sizeof(part)));
+    healthy(&good, 2);
+    tl_wire_close(&bad);
+    tl_wire_close(&good);
+}
+
+Test(broker_wire, unknown_message_type_keeps_the_connection)
+{
+    cr_assert(tl_broker_start(&b, NULL));
+    struct tl_wire w;
+    connect_ok(&w);
+    struct tl_pb body = {0}, m = {0};
+    tl_pb_u64(&body, 1, 33);
+    tl_pb_bytes(&body, 15, "", 0); /* a body field this broker does not know */
+    tl_pb_frame(&m, &body);
+    tl_pb_free(&body);
+    uint8_t *reply = NULL;
+    struct tl_frame f = roundtrip(&w, &m, &reply);
+    cr_assert_eq(f.corr, 33);
+    cr_assert_eq(f.body, 2);
+    struct tl_pb_field c;
+    cr_assert(tl_pb_find(f.p, f.n, 1, &c));
+    cr_assert_eq(c.v, 4, "INVALID_ARGUMENT");
+    free(reply);
+    healthy(&w, 1);
+    tl_wire_close(&w);
+}
+
+Test(broker_wire, max_connections_refuses_beyond_the_limit)
+{
+    cr_assert(tl_broker_start(&b, "--max-connections 3 --workers 1"));
+    struct tl_wire a, c;
+    connect_ok(&a);
+    connect_ok(&c);
+    int fd = tl_tcp_connect(b.d.port);
+    cr_assert_geq(fd, 0);
+    int extra = tl_tcp_connect(b.d.port);
+    cr_assert_geq(extra, 0);
+    cr_assert(raw_closed(extra), "the fourth connection is closed at once");
+    close(extra);
+    cr_assert(tl_daemon_wait_log(&b.d, "reason=max_connections", 1, 10000));
+    close(fd);
+    healthy(&a, 1);
+    tl_wire_close(&a);
+    tl_wire_close(&c);
+}
+
+#define ABANDONED 500
+
+Test(broker_wire, five_hundred_abandoned_connections)
+{
+    cr_assert(tl_broker_start(&b, "--handshake-timeout 1s"));
+    struct tl_wire good;
+    connect_ok(&good);
+    healthy(&good, 0);
+    long base_rss = tl_daemon_rss_kib(&b.d);
+    int fds[ABANDONED];
+    for (int i = 0; i < ABANDONED; i++) {
+        fds[i] = tl_tcp_connect(b.d.port);
+        cr_assert_geq(fds[i], 0, "connect %d", i);
+        if (i % 2) {
+            const unsigned char partial[] = {0x16, 0x03, 0x01, 0x02, 0x00};
+            send(fds[i], partial, sizeof(partial), 0);
+        }
+        if (i % 50 == 0) {
+            healthy(&good, i + 1);
+        }
+    }
+    for (int i = 0; i < ABANDONED; i += 2) {
+        close(fds[i]); /* half go away at once, half are left to time out */
+        fds[i] = -1;
+    }
+    healthy(&good, 1000);
+    cr_assert(tl_daemon_wait_log(&b.d, "event=handshake_rejected", ABANDONED, 30000),
+              "each abandoned connection is closed and logged once");
+    char *log = tl_daemon_log(&b.d);
+    cr_assert_geq(tl_count(log, "reason=HANDSHAKE_TIMEOUT"), ABANDONED / 2);
+    free(log);
+    for (int i = 1; i < ABANDONED; i += 2) {
+        close(fds[i]);
+    }
+    healthy(&good, 1001);
+    long rss = tl_daemon_rss_kib(&b.d);
+    cr_assert_lt(rss, base_rss + 32 * 1024, "memory back near baseline: %ld KiB vs %ld KiB", rss,
+                 base_rss);
+    tl_wire_close(&good);
+}

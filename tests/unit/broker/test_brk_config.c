@@ -1,0 +1,160 @@
+/* Unit tests: defaults, config file, flags and their errors. */
+#include <criterion/criterion.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "broker/brk_config.h"
+#include "tests/testlib/tl_fs.h"
+
+static struct rw_result parse(struct brk_config *c, enum brk_config_action *act, int argc,
+                              const char **argv)
+{
+    brk_config_defaults(c);
+    return brk_config_parse_args(c, argc, (char **)argv, act);
+}
+
+Test(brk_config, defaults_with_only_data_dir)
+{
+    struct brk_config c;
+    enum brk_config_action act;
+    const char *argv[] = {"ringward", "--data-dir", "/d"};
+    cr_assert(rw_ok(parse(&c, &act, 3, argv)), "%s", rw_err_detail());
+    cr_assert_eq(act, BRK_RUN);
+    cr_assert_str_eq(c.listen_host, "127.0.0.1");
+    cr_assert_eq(c.listen_port, 9443);
+    cr_assert_eq(c.max_frame, 1u << 20);
+    cr_assert_eq(c.handshake_timeout_ms, 10000);
+    cr_assert_str_eq(c.cert, "/d/pki/broker.pem");
+    cr_assert_str_eq(c.key, "/d/pki/broker.key");
+    cr_assert_str_eq(c.ca_chain, "/d/pki/ca-chain.pem");
+    cr_assert_not(c.tls12);
+}
+
+Test(brk_config, flags_both_spellings_and_bools)
+{
+    struct brk_config c;
+    enum brk_config_action act;
+    const char *argv[] = {"ringward", "--data-dir=/x", "--listen", "127.0.0.1:0", "--workers", "3",
+                          "--max-frame-size", "64K", "--handshake-timeout", "250ms",
+                          "--idle-timeout=2m", "--tls12", "--stateless-tickets=false",
+                          "--log-level", "debug", "--ready-file", "/tmp/r"};
+    cr_assert(rw_ok(parse(&c, &act, 17, argv)), "%s", rw_err_detail());
+    cr_assert_str_eq(c.data_dir, "/x");
+    cr_assert_eq(c.listen_port, 0);
+    cr_assert_eq(c.workers, 3);
+    cr_assert_eq(c.max_frame, 65536);
+    cr_assert_eq(c.handshake_timeout_ms, 250);
+    cr_assert_eq(c.idle_timeout_ms, 120000);
+    cr_assert(c.tls12);
+    cr_assert_not(c.stateless_tickets);
+    cr_assert_eq(c.log_level, RW_LOG_DEBUG);
+    cr_assert_str_eq(c.ready_file, "/tmp/r");
+}
+
+Test(brk_config, file_then_flags_override)
+{
+    char *dir = tl_tmpdir("brkcfg");
+    char path[512];
+    snprintf(path, sizeof(path), "%s/ringward.conf", dir);
+    const char *text = "# comment\n\ndata-dir = /from-file\nlisten = 0.0.0.0:7000  # trailing\n"
+                       "max_connections = 77\nworkers=2\ntls12 = yes\n";
+    cr_assert(tl_write_file(path, text, strlen(text)));
+    struct brk_config c;
+    enum brk_config_action act;
+    const char *argv[] = {"ringward", "--config", path, "--workers", "5"};
+    cr_assert(rw_ok(parse(&c, &act, 5, argv)), "%s", rw_err_detail());
+    cr_assert_str_eq(c.data_dir, "/from-file");
+    cr_assert_str_eq(c.listen_host, "0.0.0.0");
+    cr_assert_eq(c.listen_port, 7000);
+    cr_assert_eq(c.max_connections, 77);
+    cr_assert_eq(c.workers, 5, "the flag wins over the file");
+    cr_assert(c.tls12);
+    tl_rmtree(dir);
+    free(dir);
+}
+
+Test(brk_config, file_errors_name_the_line)
+{
+    char *dir = tl_tmpdir("brkcfg");
+    char path[512];
+    snprintf(path, sizeof(path), "%s/bad.conf", dir);
+    const char *text = "data-dir = /d\nbogus = 1\n";
+    cr_assert(tl_write_file(path, text, strlen(text)));
+    struct brk_config c;
+    enum brk_config_action act;
+    const char *argv[] = {"ringward", "--config", path};
+    struct rw_result r = parse(&c, &act, 3, argv);
+    cr_assert_eq(r.err, RW_ERR_USAGE);
+    cr_assert(strstr(rw_err_detail(), ":2:"), "%s", rw_err_detail());
+    cr_assert(strstr(rw_err_detail(), "bogus"), "%s", rw_err_detail());
+    const char *text2 = "no equals sign\n";
+    cr_assert(tl_write_file(path, text2, strlen(text2)));
+    r = parse(&c, &act, 3, argv);
+    cr_assert_eq(r.err, RW_ERR_USAGE);
+    const char *argv2[] = {"ringward", "--data-dir", "/d", "--config", "/nonexistent/x.conf"};
+    r = parse(&c, &act, 5, argv2);
+    cr_assert_eq(r.err, RW_ERR_USAGE);
+    cr_assert(strstr(rw_err_detail(), "/nonexistent/x.conf"), "%s", rw_err_detail());
+    tl_rmtree(dir);
+    free(dir);
+}
+
+Test(brk_config, flag_errors)
+{
+    struct brk_config c;
+    enum brk_config_action act;
+    const char *cases[][3] = {
+        {"--listen", "nocolon", "listen"},       {"--listen", "h:70000", "port"},
+        {"--workers", "-1", "workers"},          {"--max-frame-size", "12Q", "max-frame-size"},
+        {"--handshake-timeout", "5 days", "handshake-timeout"},
+        {"--log-level", "loud", "log-level"},    {"--nope", "1", "nope"},
+        {"--max-frame-size", "100", "max-frame-size"},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        const char *argv[] = {"ringward", "--data-dir", "/d", cases[i][0], cases[i][1]};
+        struct rw_result r = parse(&c, &act, 5, argv);
+        cr_assert_eq(r.err, RW_ERR_USAGE, "%s %s accepted", cases[i][0], cases[i][1]);
+        cr_assert(strstr(rw_err_detail(), cases[i][2]), "%s: %s", cases[i][0], rw_err_detail());
+    }
+    const char *missing[] = {"ringward", "--listen", "127.0.0.1:1"};
+    cr_assert_eq(parse(&c, &act, 3, missing).err, RW_ERR_USAGE, "data-dir is required");
+    const char *dangling[] = {"ringward", "--data-dir"};
+    cr_assert_eq(parse(&c, &act, 2, dangling).err, RW_ERR_USAGE);
+    const char *stray[] = {"ringward", "positional"};
+    cr_assert_eq(parse(&c, &act, 2, stray).err, RW_ERR_USAGE);
+}
+
+Test(brk_config, help_and_version_win)
+{
+    struct brk_config c;
+    enum brk_config_action act;
+    const char *argv[] = {"ringward", "--bogus", "--help"};
+    cr_assert(rw_ok(parse(&c, &act, 3, argv)));
+    cr_assert_eq(act, BRK_HELP);
+    const char *argv2[] = {"ringward", "--version"};
+    cr_assert(rw_ok(parse(&c, &act, 2, argv2)));
+    cr_assert_eq(act, BRK_VERSION);
+    cr_assert(strstr(brk_config_usage(), "--ready-file"));
+}
+
+Test(brk_config, units)
+{
+    uint32_t ms;
+    uint64_t sz;
+    cr_assert(rw_ok(brk_config_parse_duration_ms("10", &ms)));
+    cr_assert_eq(ms, 10000);
+    cr_assert(rw_ok(brk_config_parse_duration_ms("1h", &ms)));
+    cr_assert_eq(ms, 3600000);
+    cr_assert_not(rw_ok(brk_config_parse_duration_ms("99999999h", &ms)));
+    cr_assert(rw_ok(brk_config_parse_size("2M", &sz)));
+    cr_assert_eq(sz, 2u << 20);
+    cr_assert(rw_ok(brk_config_parse_size("3KiB", &sz)));
+    cr_assert_eq(sz, 3072);
+    cr_assert_not(rw_ok(brk_config_parse_size("", &sz)));
+    char host[BRK_HOST_MAX];
+    uint16_t port;
+    cr_assert(rw_ok(brk_config_parse_listen("[::1]:9", host, &port)));
+    cr_assert_str_eq(host, "::1");
+    cr_assert_eq(port, 9);
+}
