@@ -73,7 +73,7 @@ static struct rw_result intermediate(const struct adm_args *a, struct rw_store *
     RW_GUARD(adm_require(a, "cn", &o.cn));
     o.org = adm_get(a, "org");
     const char *v = adm_get(a, "path-len");
-    int64_t n;
+    int64_t n = 0;
     if (v) {
         RW_GUARD(adm_parse_int(v, 0, 16, &n));
         o.path_len = (int)n;

@@ -102,15 +102,22 @@ struct rw_result adm_mkdirs(const char *path, int mode)
     return RW_SUCCESS;
 }
 
+struct rw_result adm_path(char out[ADM_PATH_MAX], const char *dir, const char *name, const char *ext)
+{
+    int n = snprintf(out, ADM_PATH_MAX, "%s/%s%s", dir, name, ext);
+    RW_ENSURE_MSG(n > 0 && n < ADM_PATH_MAX, RW_ERR_USAGE, "path too long: %s/%s%s", dir, name, ext);
+    return RW_SUCCESS;
+}
+
 struct rw_result adm_write_bundle(const char *dir, const char *name, X509 *cert, EVP_PKEY *key,
                                   const char *chain_pem, size_t chain_len)
 {
-    char path[4096];
+    char path[ADM_PATH_MAX];
     char *pem = NULL;
     size_t len = 0;
     RW_GUARD(adm_mkdirs(dir, 0755));
+    RW_GUARD(adm_path(path, dir, name, ".pem"));
     RW_GUARD(rw_sec_cert_append_pem(cert, &pem, &len));
-    snprintf(path, sizeof(path), "%s/%s.pem", dir, name);
     struct rw_result r = rw_sec_public_write_file(path, pem, len);
     free(pem);
     RW_GUARD(r);
@@ -118,14 +125,14 @@ struct rw_result adm_write_bundle(const char *dir, const char *name, X509 *cert,
     if (key) {
         char *key_pem = NULL;
         RW_GUARD(rw_sec_key_to_pem(key, NULL, &key_pem));
-        snprintf(path, sizeof(path), "%s/%s.key", dir, name);
+        RW_GUARD(adm_path(path, dir, name, ".key"));
         r = rw_sec_secret_write_file(path, key_pem);
         rw_sec_secret_free(key_pem);
         RW_GUARD(r);
         printf("wrote %s (private key, mode 0600)\n", path);
     }
     if (chain_pem) {
-        snprintf(path, sizeof(path), "%s/ca-chain.pem", dir);
+        RW_GUARD(adm_path(path, dir, "ca-chain", ".pem"));
         RW_GUARD(rw_sec_public_write_file(path, chain_pem, chain_len));
         printf("wrote %s\n", path);
     }

@@ -51,6 +51,9 @@ int adm_report(struct rw_result r);
  * when chain_pem != NULL, DIR/ca-chain.pem. Prints each path written. */
 RW_RESULT adm_write_bundle(const char *dir, const char *name, X509 *cert, EVP_PKEY *key,
                            const char *chain_pem, size_t chain_len);
+#define ADM_PATH_MAX 4096
+/* out = dir "/" name ext; USAGE when it does not fit. */
+RW_RESULT adm_path(char out[ADM_PATH_MAX], const char *dir, const char *name, const char *ext);
 /* mkdir -p with mode */
 RW_RESULT adm_mkdirs(const char *path, int mode);
 

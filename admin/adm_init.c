@@ -23,25 +23,27 @@ static const struct demo_identity demo[] = {
 static struct rw_result write_ca_files(struct rw_store *s, const char *pki, const char *root_id,
                                        const char *int_id)
 {
-    char path[4096];
+    char path[ADM_PATH_MAX];
     char *pem = NULL;
     size_t len = 0;
+    RW_GUARD(adm_path(path, pki, "root-ca", ".pem"));
     RW_GUARD(rw_sec_ca_chain_pem(s, root_id, &pem, &len));
-    snprintf(path, sizeof(path), "%s/root-ca.pem", pki);
     struct rw_result r = rw_sec_public_write_file(path, pem, len);
     free(pem);
     RW_GUARD(r);
     printf("wrote %s\n", path);
+    RW_GUARD(adm_path(path, pki, "ca-chain", ".pem"));
     RW_GUARD(rw_sec_ca_chain_pem(s, int_id, &pem, &len));
-    snprintf(path, sizeof(path), "%s/ca-chain.pem", pki);
     r = rw_sec_public_write_file(path, pem, len);
     if (rw_ok(r)) {
         printf("wrote %s\n", path);
         /* The chain is intermediate then root: the first block is the intermediate. */
         const char *end = strstr(pem, "-----END CERTIFICATE-----");
         size_t first = end ? (size_t)(end - pem) + strlen("-----END CERTIFICATE-----\n") : len;
-        snprintf(path, sizeof(path), "%s/intermediate-ca.pem", pki);
-        r = rw_sec_public_write_file(path, pem, first > len ? len : first);
+        r = adm_path(path, pki, "intermediate-ca", ".pem");
+        if (rw_ok(r)) {
+            r = rw_sec_public_write_file(path, pem, first > len ? len : first);
+        }
         if (rw_ok(r)) {
             printf("wrote %s\n", path);
         }
@@ -96,8 +98,8 @@ static struct rw_result build(const struct adm_args *a, struct rw_store *s, cons
     RW_GUARD(rw_store_meta_set(s, "default_ca", int_id));
     printf("created root CA '%s' and intermediate CA '%s' (%s keys, %s)\n", root_id, int_id,
            rw_sec_key_alg_name(alg), pass ? "encrypted in the store" : "PLAINTEXT: development only");
-    char pki[4096];
-    snprintf(pki, sizeof(pki), "%s/pki", dir);
+    char pki[ADM_PATH_MAX];
+    RW_GUARD(adm_path(pki, dir, "pki", ""));
     RW_GUARD(adm_mkdirs(pki, 0755));
     RW_GUARD(write_ca_files(s, pki, root_id, int_id));
     return issue_demo(&ca, pki, int_id);
@@ -109,16 +111,22 @@ static void remove_partial(const char *dir)
         "ringward.db", "ringward.db-wal", "ringward.db-shm", "pki/root-ca.pem",
         "pki/intermediate-ca.pem", "pki/ca-chain.pem",
     };
-    char path[4096];
+    char path[ADM_PATH_MAX], pki[ADM_PATH_MAX];
     for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
-        snprintf(path, sizeof(path), "%s/%s", dir, files[i]);
-        unlink(path);
+        if (rw_ok(adm_path(path, dir, files[i], ""))) {
+            unlink(path);
+        }
+    }
+    if (!rw_ok(adm_path(pki, dir, "pki", ""))) {
+        return;
     }
     for (size_t i = 0; i < sizeof(demo) / sizeof(demo[0]); i++) {
-        snprintf(path, sizeof(path), "%s/pki/%s.pem", dir, demo[i].name);
-        unlink(path);
-        snprintf(path, sizeof(path), "%s/pki/%s.key", dir, demo[i].name);
-        unlink(path);
+        if (rw_ok(adm_path(path, pki, demo[i].name, ".pem"))) {
+            unlink(path);
+        }
+        if (rw_ok(adm_path(path, pki, demo[i].name, ".key"))) {
+            unlink(path);
+        }
     }
 }
 

@@ -133,7 +133,7 @@ struct rw_result adm_parse_duration(const char *text, int64_t *out)
     } else {
         unit = 1;
     }
-    int64_t v;
+    int64_t v = 0;
     struct rw_result r = adm_parse_int(num, 1, 100LL * 365 * 86400, &v);
     RW_ENSURE_MSG(rw_ok(r) && v <= 100LL * 365 * 86400 / unit, RW_ERR_USAGE,
                   "'%s' is not a duration from 1s to 100 years (e.g. 30d, 12h, 90m)", text);

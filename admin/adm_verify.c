@@ -53,7 +53,7 @@ static struct rw_result opts_from_args(const struct adm_args *a, struct rw_sec_v
 {
     memset(o, 0, sizeof(*o));
     const char *v;
-    int64_t n;
+    int64_t n = 0;
     if ((v = adm_get(a, "at"))) {
         RW_GUARD(adm_parse_int(v, 1, INT64_MAX / 2, &o->at));
     } else {

@@ -145,7 +145,8 @@ static int apply(const char *cmd, int opt, const char *arg, struct rw_cli_args *
     case OPT_FROM_BEGINNING: a->from_beginning = true; return 0;
     case OPT_OFFSET:
         a->has_offset = true;
-        return parse_u64(arg, UINT64_MAX, &a->offset) ? 0 : usage_error(cmd, "bad --offset '%s'", arg);
+        return parse_u64(arg, UINT64_MAX, &a->offset)
+                   ? 0 : usage_error(cmd, "bad --offset '%s'", arg);
     case 'n':
         return parse_u64(arg, UINT64_MAX, &a->count) && a->count > 0
                    ? 0 : usage_error(cmd, "bad -n '%s' (a positive count)", arg);

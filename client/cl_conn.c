@@ -100,9 +100,10 @@ static struct rw_result tls_fail(struct rw_cl_conn *t, int ssl_err, int sys_errn
         RW_BAIL(RW_ERR_CLOSED);
     }
     const char *reason = ERR_reason_error_string(e);
+    const char *hint =
+        SSL_is_init_finished(t->ssl) ? "" : " (is it a Ringward broker speaking TLS 1.3?)";
     rw_cl_err_set(err, 0, "TLS failure with %s during %s: %s%s", t->peer, when,
-                  reason ? reason : "unknown error",
-                  SSL_is_init_finished(t->ssl) ? "" : " (is it a Ringward broker speaking TLS 1.3?)");
+                  reason ? reason : "unknown error", hint);
     RW_BAIL(RW_ERR_TLS);
 }
 

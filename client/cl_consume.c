@@ -98,7 +98,9 @@ struct rw_result rw_client_subscribe(struct rw_client *c, const char *topic,
     rw_cl_proto_sub_start(&c->proto, id, req.credit); /* before any push is read */
     Ringward__Frame *reply = NULL;
     struct rw_result r = cl_await(c, id, &reply);
-    if (rw_ok(r) && (reply->body_case != RINGWARD__FRAME__BODY_SUBSCRIBE_OK || !reply->subscribe_ok)) {
+    bool ok = rw_ok(r) && reply->body_case == RINGWARD__FRAME__BODY_SUBSCRIBE_OK &&
+              reply->subscribe_ok;
+    if (rw_ok(r) && !ok) {
         r = unexpected(c, reply, "subscribe");
         reply = NULL;
     }
@@ -132,6 +134,34 @@ static struct rw_result poll_responses(struct rw_client *c)
     return RW_SUCCESS;
 }
 
+/* Pumps until something arrives or `deadline` passes. A consumer that only
+ * waits sends nothing, so a Ping goes out whenever nothing did for
+ * c->keepalive_ms (the broker's idle timeout would close it). RW_ERR_BLOCKED
+ * when the deadline passed or a signal interrupted the wait. */
+static struct rw_result wait_delivery(struct rw_client *c, int64_t deadline)
+{
+    if (c->keepalive_ms < 0) {
+        return cl_pump(c, deadline, CL_UNTIL_DELIVERY);
+    }
+    for (;;) {
+        int64_t due = c->last_sent_ms + c->keepalive_ms;
+        if (rw_cl_now_ms() >= due) {
+            Ringward__Ping ping = RINGWARD__PING__INIT;
+            Ringward__Frame f = RINGWARD__FRAME__INIT;
+            f.body_case = RINGWARD__FRAME__BODY_PING;
+            f.ping = &ping;
+            RW_GUARD(cl_kill(c, cl_local(c, rw_cl_proto_send(&c->proto, &f, NULL), "keepalive")));
+            c->last_sent_ms = rw_cl_now_ms(); /* written by the pump below */
+            due = c->last_sent_ms + c->keepalive_ms;
+        }
+        int64_t until = deadline < 0 || deadline > due ? due : deadline;
+        struct rw_result r = cl_pump(c, until, CL_UNTIL_DELIVERY);
+        if (r.err != RW_ERR_BLOCKED || until == deadline || rw_cl_now_ms() < until) {
+            return r; /* something came, the deadline passed, a signal, or a failure */
+        }
+    }
+}
+
 struct rw_result rw_client_poll(struct rw_client *c, int timeout_ms, struct rw_client_batch *out)
 {
     memset(out, 0, sizeof(*out));
@@ -162,6 +192,6 @@ struct rw_result rw_client_poll(struct rw_client *c, int timeout_ms, struct rw_c
         if (r.err != RW_ERR_BLOCKED) {
             return cl_kill(c, cl_local(c, r, "cannot grant credit"));
         }
-        RW_GUARD(cl_pump(c, deadline, CL_UNTIL_DELIVERY));
+        RW_GUARD(wait_delivery(c, deadline));
     }
 }

@@ -22,9 +22,11 @@ struct rw_client {
     struct rw_cl_proto proto;
     struct rw_cl_batch batch;
     size_t out_pos;           /* bytes of proto.out already written */
+    int64_t last_sent_ms;     /* when bytes last went out (keepalive) */
     struct rw_client_error err;
     enum rw_err dead;         /* RW_OK while the connection is usable */
     int timeout_ms;
+    int keepalive_ms;         /* > 0, or -1 for never */
     unsigned pipeline;
     struct cl_inflight *inflight;  /* owned: pipeline entries */
     size_t n_inflight;

@@ -25,6 +25,7 @@ static struct rw_result write_some(struct rw_client *c, bool *blocked_write)
         }
         RW_GUARD(r);
         c->out_pos += n;
+        c->last_sent_ms = rw_cl_now_ms();
     }
     if (c->out_pos == out->len) {
         out->len = 0;

@@ -12,6 +12,7 @@
 
 #define DEFAULT_TIMEOUT_MS 10000
 #define DEFAULT_PIPELINE 8
+#define DEFAULT_KEEPALIVE_MS 30000
 
 static void client_free(struct rw_client *c)
 {
@@ -46,6 +47,8 @@ struct rw_result rw_client_connect(const struct rw_client_opts *o, struct rw_cli
     c->inflight = inflight;
     c->pipeline = pipeline;
     c->timeout_ms = o->timeout_ms > 0 ? o->timeout_ms : DEFAULT_TIMEOUT_MS;
+    c->keepalive_ms = o->keepalive_ms < 0 ? -1 : o->keepalive_ms;
+    c->keepalive_ms = c->keepalive_ms ? c->keepalive_ms : DEFAULT_KEEPALIVE_MS;
     rw_cl_proto_init(&c->proto, o->max_frame);
     rw_cl_batch_init(&c->batch, o->batch_records, o->batch_bytes, c->proto.max_frame);
     struct rw_result r = rw_cl_conn_open(&c->conn, o, cl_deadline(c), err);
@@ -53,6 +56,7 @@ struct rw_result rw_client_connect(const struct rw_client_opts *o, struct rw_cli
         client_free(c);
         return r;
     }
+    c->last_sent_ms = rw_cl_now_ms();
     *out = c;
     return RW_SUCCESS;
 }

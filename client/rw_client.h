@@ -41,6 +41,8 @@ struct rw_client_opts {
     const char *ca_file;      /* PEM bundle: every certificate in it is trusted */
     const char *server_name;  /* name checked against the broker's SAN; NULL = host */
     int timeout_ms;           /* connect + handshake, and each request; 0 = 10 s */
+    int keepalive_ms;         /* rw_client_poll pings after this long without
+                                 sending; 0 = 30 s, < 0 = never */
     size_t max_frame;         /* largest frame sent or accepted; 0 = 1 MiB */
     const uint8_t *session;   /* optional DER session (rw_client_session_export) */
     size_t session_len;
@@ -116,7 +118,9 @@ RW_RESULT rw_client_subscribe(struct rw_client *c, const char *topic, uint64_t f
                               bool from_end, uint32_t credit, uint64_t *start_offset);
 /* Waits up to timeout_ms (-1 = forever) for pushed records. RW_ERR_BLOCKED
  * with out->n == 0 when none came in time or a signal interrupted the wait;
- * any other error ends the stream. */
+ * any other error ends the stream. While waiting it sends a Ping when
+ * nothing was sent for opts.keepalive_ms, so the broker's idle timeout
+ * spares a consumer that only listens. */
 RW_RESULT rw_client_poll(struct rw_client *c, int timeout_ms, struct rw_client_batch *out);
 
 /* One Ping/Pong round trip (confirms the broker accepted the handshake). */

@@ -140,7 +140,7 @@ struct rw_result rw_sec_key_classify(EVP_PKEY *key, enum rw_key_alg *alg)
 
 struct rw_result rw_sec_key_sign_md(EVP_PKEY *key, const EVP_MD **md)
 {
-    enum rw_key_alg alg;
+    enum rw_key_alg alg = RW_KEY_P256;
     RW_GUARD(rw_sec_key_classify(key, &alg));
     switch (alg) {
     case RW_KEY_P384:

@@ -163,4 +163,33 @@ RW_RESULT rw_store_event_list(struct rw_store *s, int64_t since, size_t limit,
 RW_RESULT rw_store_event_last_seq(struct rw_store *s, int64_t *out);
 void rw_store_event_list_free(struct rw_store_event *e, size_t n);
 
+/* ACL rules (store_acl.c). The store keeps the text the security module
+ * wrote (it never interprets patterns, operations or effects; security/
+ * sec_acl.c validates before inserting and parses when reading):
+ *   acls(id INTEGER PRIMARY KEY AUTOINCREMENT, principal TEXT,
+ *        resource TEXT, ops TEXT, effect TEXT, created_at INT)
+ * Ids are never reused (AUTOINCREMENT), so an id names one rule forever. */
+#define RW_STORE_ACL_OPS_MAX 64   /* "produce,consume,describe,admin", NUL included */
+#define RW_STORE_ACL_EFFECT_MAX 8 /* "allow" | "deny", NUL included */
+
+struct rw_store_acl {
+    int64_t id;                        /* set by insert; ignored by it */
+    char principal[RW_STORE_NAME_MAX]; /* pattern: exact, "*", or "prefix*" */
+    char resource[RW_STORE_NAME_MAX];  /* pattern: topic, "prefix*", "*", "cluster" */
+    char ops[RW_STORE_ACL_OPS_MAX];
+    char effect[RW_STORE_ACL_EFFECT_MAX];
+    int64_t created_at;
+};
+
+/* Inserts a copy of `a` (every text required and non-empty); the new id is
+ * written to *id_out (may be NULL). Use inside the transaction of its event. */
+RW_RESULT rw_store_acl_insert(struct rw_store *s, const struct rw_store_acl *a, int64_t *id_out);
+/* NOT_FOUND when no rule has this id. */
+RW_RESULT rw_store_acl_get(struct rw_store *s, int64_t id, struct rw_store_acl *out);
+/* Deletes one rule; NOT_FOUND when no rule has this id. */
+RW_RESULT rw_store_acl_remove(struct rw_store *s, int64_t id);
+/* Every rule, oldest (lowest id) first. Free with rw_store_acl_list_free. */
+RW_RESULT rw_store_acl_list(struct rw_store *s, struct rw_store_acl **out, size_t *n);
+void rw_store_acl_list_free(struct rw_store_acl *a, size_t n); /* NULL is fine */
+
 #endif

@@ -24,7 +24,7 @@ struct mini {
     struct rw_buf vals[MAX_RECS];
     size_t n;
     uint64_t sub_id, sub_next, credit;
-    int produce_frames, credit_frames;
+    int produce_frames, credit_frames, pings;
     uint64_t pushed_beyond_credit;
 };
 
@@ -166,6 +166,7 @@ static int mini_frame(void *ctx, const uint8_t *body, size_t len, struct rw_buf 
         rc = push(reply);
         break;
     case RINGWARD__FRAME__BODY_PING: {
+        mb.pings++;
         Ringward__Pong p = RINGWARD__PONG__INIT;
         Ringward__Frame r = RINGWARD__FRAME__INIT;
         r.body_case = RINGWARD__FRAME__BODY_PONG;
@@ -359,6 +360,25 @@ Test(rw_client, subscribe_from_the_end_sees_only_new_records)
     cr_assert_eq(b.n, 1);
     cr_assert_eq(b.base_offset, 1);
     cr_assert_eq(memcmp(b.records[0].value, "new", 3), 0);
+    rw_client_close(c);
+}
+
+Test(rw_client, a_waiting_consumer_sends_keepalive_pings)
+{
+    struct rw_client_opts o = {.host = "127.0.0.1", .port = port,
+                               .cert_file = file("consumer-1.pem"),
+                               .key_file = file("consumer-1.key"),
+                               .ca_file = file("ca-chain.pem"), .keepalive_ms = 100};
+    struct rw_client *c = NULL;
+    struct rw_client_error err;
+    cr_assert(rw_ok(rw_client_connect(&o, &c, &err)), "%s", err.message);
+    cr_assert(rw_ok(rw_client_subscribe(c, "t", 0, true, 0, NULL)));
+    struct rw_client_batch b;
+    cr_assert_eq(rw_client_poll(c, 450, &b).err, RW_ERR_BLOCKED);
+    cr_assert_eq(b.n, 0);
+    cr_assert(rw_ok(rw_client_ping(c)), "Pongs of keepalives were dropped quietly");
+    cr_assert_geq(mb.pings, 3, "pings: %d", mb.pings);
+    cr_assert_leq(mb.pings, 6, "pings: %d", mb.pings);
     rw_client_close(c);
 }
 
