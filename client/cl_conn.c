@@ -116,6 +116,9 @@ static struct rw_result set_peer_name(struct rw_cl_conn *t, const char *name,
     if (inet_pton(AF_INET, name, ip) == 1 || inet_pton(AF_INET6, name, ip) == 1) {
         ok = X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(t->ssl), name);
     } else {
+        /* SAN DNS names only: never the subject CN, no partial wildcards. */
+        SSL_set_hostflags(t->ssl, X509_CHECK_FLAG_NEVER_CHECK_SUBJECT |
+                                      X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS);
         ok = SSL_set_tlsext_host_name(t->ssl, name) == 1 && SSL_set1_host(t->ssl, name) == 1;
     }
     if (!ok) {
