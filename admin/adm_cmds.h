@@ -18,5 +18,9 @@ int adm_cmd_certs_show(const struct adm_args *a);
 int adm_cmd_crl_export(const struct adm_args *a);
 int adm_cmd_events(const struct adm_args *a);
 int adm_cmd_verify(const struct adm_args *a);
+int adm_cmd_acl_add(const struct adm_args *a);
+int adm_cmd_acl_remove(const struct adm_args *a);
+int adm_cmd_acl_list(const struct adm_args *a);
+int adm_cmd_acl_check(const struct adm_args *a);
 
 #endif

@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include "admin/adm_cmds.h"
+#include "security/sec_acl.h"
 #include "security/sec_cert.h"
 #include "security/sec_key.h"
 
@@ -19,6 +20,34 @@ static const struct demo_identity demo[] = {
     {"producer-1", RW_ROLE_PRODUCER},
     {"consumer-1", RW_ROLE_CONSUMER},
 };
+
+/* The rules the demo needs: the demo identities on demo.* topics, and the
+ * admin on everything (topics and the cluster). */
+static const struct {
+    const char *principal, *resource;
+    unsigned ops;
+} demo_acls[] = {
+    {"producer-1", "demo.*", RW_ACL_PRODUCE},
+    {"consumer-1", "demo.*", RW_ACL_CONSUME},
+    {"admin", "*", RW_ACL_ALL},
+    {"admin", RW_ACL_CLUSTER, RW_ACL_ALL},
+};
+
+/* Each rule is its own transaction with its acl.added event. */
+static struct rw_result seed_acls(struct rw_store *s)
+{
+    for (size_t i = 0; i < sizeof(demo_acls) / sizeof(demo_acls[0]); i++) {
+        struct rw_sec_acl_rule rule;
+        RW_GUARD(rw_sec_acl_rule_make(&rule, demo_acls[i].principal, demo_acls[i].resource,
+                                      demo_acls[i].ops, RW_ACL_ALLOW));
+        int64_t id = 0;
+        RW_GUARD(rw_sec_acl_add(s, adm_actor(), &rule, &id));
+        char text[RW_ACL_RULE_STR_MAX];
+        rw_sec_acl_rule_format(&rule, text);
+        printf("added ACL rule %lld: %s\n", (long long)id, text);
+    }
+    return RW_SUCCESS;
+}
 
 static struct rw_result write_ca_files(struct rw_store *s, const char *pki, const char *root_id,
                                        const char *int_id)
@@ -102,7 +131,8 @@ static struct rw_result build(const struct adm_args *a, struct rw_store *s, cons
     RW_GUARD(adm_path(pki, dir, "pki", ""));
     RW_GUARD(adm_mkdirs(pki, 0755));
     RW_GUARD(write_ca_files(s, pki, root_id, int_id));
-    return issue_demo(&ca, pki, int_id);
+    RW_GUARD(issue_demo(&ca, pki, int_id));
+    return seed_acls(s);
 }
 
 static void remove_partial(const char *dir)

@@ -4,7 +4,6 @@
  * sizes; interpreting patterns is not its business. Rows handed out own
  * nothing (fixed arrays), so rw_store_acl_list_free() is a plain free.
  */
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
