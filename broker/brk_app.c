@@ -108,6 +108,12 @@ static struct rw_result produce(struct brk_app_ctx *w, uint64_t corr,
                                                                   : ERR_CODE(INTERNAL);
         return brk_app_error(w, out, corr, code, rw_err_detail());
     }
+    size_t bytes = 0;
+    for (size_t i = 0; i < req->n_records; i++) {
+        bytes += w->in[i].key_len + w->in[i].value_len;
+    }
+    brk_stat_bump(&w->counters.produce_records, req->n_records);
+    brk_stat_bump(&w->counters.produce_bytes, bytes);
     Ringward__ProduceResponse ok = RINGWARD__PRODUCE_RESPONSE__INIT;
     ok.base_offset = base;
     ok.count = (uint32_t)req->n_records;
@@ -139,10 +145,21 @@ struct fetch_arg {
     uint64_t corr;
 };
 
+void brk_app_count_consumed(struct brk_app_ctx *w, const struct brk_rec *v, size_t n)
+{
+    size_t bytes = 0;
+    for (size_t i = 0; i < n; i++) {
+        bytes += v[i].key_len + v[i].value_len;
+    }
+    brk_stat_bump(&w->counters.consume_records, n);
+    brk_stat_bump(&w->counters.consume_bytes, bytes);
+}
+
 static struct rw_result fetch_emit(void *arg, uint64_t first, const struct brk_rec *v, size_t n,
                                    uint64_t end)
 {
     struct fetch_arg *a = arg;
+    brk_app_count_consumed(a->w, v, n);
     fill_pb(a->w, v, n);
     Ringward__FetchResponse ok = RINGWARD__FETCH_RESPONSE__INIT;
     ok.base_offset = first;

@@ -20,6 +20,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "broker/brk_stats.h"
 #include "broker/brk_topic.h"
 #include "core/rw_buf.h"
 #include "core/rw_result.h"
@@ -40,6 +41,7 @@ struct brk_app_ctx {
     Ringward__Record **pbp;    /* BRK_APP_MAX_BATCH */
     struct brk_rec *in;        /* produce input, grown on demand */
     size_t in_cap;
+    struct brk_app_counters counters; /* written by this worker only */
 };
 
 struct brk_sub {
@@ -94,6 +96,9 @@ RW_RESULT brk_app_subscribe(struct brk_app_ctx *w, struct brk_app *a, uint64_t c
                             const Ringward__SubscribeRequest *req, struct rw_buf *out);
 RW_RESULT brk_app_credit(struct brk_app_ctx *w, struct brk_app *a, uint64_t corr,
                          const Ringward__Credit *c, struct rw_buf *out);
+
+/* Counts n records (and their key+value bytes) handed to a consumer. */
+void brk_app_count_consumed(struct brk_app_ctx *w, const struct brk_rec *v, size_t n);
 
 /* Wall-clock milliseconds (record timestamps). */
 int64_t brk_app_now_ms(void);

@@ -8,7 +8,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-enum opt_type { T_PATH, T_UINT, T_SIZE, T_DURATION, T_BOOL, T_LOGLEVEL, T_LISTEN };
+enum opt_type {
+    T_PATH, T_UINT, T_SIZE, T_DURATION, T_BOOL, T_LOGLEVEL, T_LISTEN, T_CRL, T_CRL_POLICY, T_METRICS
+};
 
 struct opt {
     const char *name;
@@ -37,6 +39,10 @@ static const struct opt opts[] = {
     {"ready-file", T_PATH, F(ready_file)},
     {"tls12", T_BOOL, F(tls12)},
     {"stateless-tickets", T_BOOL, F(stateless_tickets)},
+    {"crl", T_CRL, 0, 0},
+    {"crl-policy", T_CRL_POLICY, 0, 0},
+    {"metrics", T_METRICS, 0, 0},
+    {"follow-interval", T_DURATION, F(follow_interval_ms)},
 };
 
 void brk_config_defaults(struct brk_config *c)
@@ -51,6 +57,8 @@ void brk_config_defaults(struct brk_config *c)
     c->retention_bytes = 256ull << 20;
     c->max_output = 4u << 20;
     c->log_level = RW_LOG_INFO;
+    c->crl_policy = BRK_CRL_FAIL_CLOSED;
+    c->follow_interval_ms = 100;
 }
 
 struct rw_result brk_config_parse_duration_ms(const char *s, uint32_t *out)
@@ -171,6 +179,27 @@ static struct rw_result set_number(const struct opt *o, char *field, const char 
     return RW_SUCCESS;
 }
 
+/* --crl is repeatable: each occurrence (file line or flag) adds a file. */
+static struct rw_result add_crl(struct brk_config *c, const char *value)
+{
+    RW_ENSURE_MSG(c->n_crl < BRK_MAX_CRLS, RW_ERR_USAGE, "--crl: at most %d files", BRK_MAX_CRLS);
+    RW_ENSURE_MSG(value[0] && strlen(value) < BRK_PATH_MAX, RW_ERR_USAGE, "--crl: empty or too long");
+    memcpy(c->crl[c->n_crl++], value, strlen(value) + 1);
+    return RW_SUCCESS;
+}
+
+static struct rw_result set_crl_policy(struct brk_config *c, const char *value)
+{
+    if (strcmp(value, "fail-closed") == 0) {
+        c->crl_policy = BRK_CRL_FAIL_CLOSED;
+    } else if (strcmp(value, "keep-last") == 0) {
+        c->crl_policy = BRK_CRL_KEEP_LAST;
+    } else {
+        RW_BAIL_MSG(RW_ERR_USAGE, "--crl-policy: '%s' is not fail-closed or keep-last", value);
+    }
+    return RW_SUCCESS;
+}
+
 static const struct opt *find_opt(const char *key)
 {
     for (size_t i = 0; i < sizeof(opts) / sizeof(opts[0]); i++) {
@@ -208,6 +237,14 @@ struct rw_result brk_config_set(struct brk_config *c, const char *key, const cha
         break;
     case T_LISTEN:
         r = brk_config_parse_listen(value, c->listen_host, &c->listen_port);
+        break;
+    case T_CRL:
+        return add_crl(c, value);
+    case T_CRL_POLICY:
+        return set_crl_policy(c, value);
+    case T_METRICS:
+        r = brk_config_parse_listen(value, c->metrics_host, &c->metrics_port);
+        c->metrics = rw_ok(r);
         break;
     }
     return rw_ok(r) ? r : prefixed(RW_ERR_USAGE, "--", key);

@@ -20,6 +20,15 @@
 #define BRK_PATH_MAX 1024
 #define BRK_HOST_MAX 256
 #define BRK_MAX_WORKERS 64
+#define BRK_MAX_CRLS 16
+#define BRK_FOLLOW_MAX_MS 200      /* the event log is polled at least this often */
+
+/* What an external CRL that cannot be used (unreadable, not a CRL, bad
+ * signature, nextUpdate passed) does. Never silently open. */
+enum brk_crl_policy {
+    BRK_CRL_FAIL_CLOSED = 0, /* refuse every client chained to its issuer */
+    BRK_CRL_KEEP_LAST,       /* keep the last good CRL, warn, count it */
+};
 
 struct brk_config {
     char data_dir[BRK_PATH_MAX];
@@ -39,6 +48,13 @@ struct brk_config {
     char ca_chain[BRK_PATH_MAX];   /* "" = DATA/pki/ca-chain.pem */
     char trust_bundle[BRK_PATH_MAX]; /* extra trusted CAs (PEM); "" = none */
     char ready_file[BRK_PATH_MAX]; /* "" = none */
+    char crl[BRK_MAX_CRLS][BRK_PATH_MAX]; /* external CRL files (PEM or DER) */
+    unsigned n_crl;
+    enum brk_crl_policy crl_policy;
+    bool metrics;                  /* serve Prometheus text (--metrics) */
+    char metrics_host[BRK_HOST_MAX];
+    uint16_t metrics_port;         /* 0 = any; the ready file reports it */
+    uint32_t follow_interval_ms;   /* event-log poll period */
     bool tls12;
     bool stateless_tickets;
 };

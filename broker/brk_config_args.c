@@ -101,6 +101,8 @@ struct rw_result brk_config_finish(struct brk_config *c)
     RW_ENSURE_MSG(c->handshake_timeout_ms >= 10, RW_ERR_USAGE, "--handshake-timeout: at least 10ms");
     RW_ENSURE_MSG(c->retention_bytes >= 4096, RW_ERR_USAGE, "--topic-retention-bytes: at least 4K");
     RW_ENSURE_MSG(c->max_output >= 65536, RW_ERR_USAGE, "--max-output-bytes: at least 64K");
+    RW_ENSURE_MSG(c->follow_interval_ms >= 10 && c->follow_interval_ms <= BRK_FOLLOW_MAX_MS,
+                  RW_ERR_USAGE, "--follow-interval: 10ms..%dms", BRK_FOLLOW_MAX_MS);
     RW_GUARD(default_path(c->cert, c->data_dir, "broker.pem"));
     RW_GUARD(default_path(c->key, c->data_dir, "broker.key"));
     RW_GUARD(default_path(c->ca_chain, c->data_dir, "ca-chain.pem"));

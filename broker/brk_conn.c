@@ -26,6 +26,7 @@ struct rw_result brk_conn_table_init(struct brk_worker *w, uint32_t n)
     for (uint32_t i = 0; i < n; i++) {
         w->conns[i].slot = i;
         w->conns[i].fd = -1;
+        w->conns[i].exp_idx = BRK_EXP_NONE;
         w->conns[i].free_next = i + 1 < n ? i + 1 : NO_SLOT;
     }
     w->free_head = n ? 0 : NO_SLOT;
@@ -35,8 +36,11 @@ struct rw_result brk_conn_table_init(struct brk_worker *w, uint32_t n)
 /* Frees what a live slot owns (final teardown and normal release). */
 static void conn_resources_free(struct brk_worker *w, struct brk_conn *c)
 {
-    rw_sec_tls_free(c->tls);
+    rw_sec_tls_free(c->tls); /* before its context's reference goes */
     c->tls = NULL;
+    brk_tls_ref_put(c->tls_ref);
+    c->tls_ref = NULL;
+    brk_expiry_del(w, c);
     rw_buf_cleanup(&c->in);
     rw_buf_cleanup(&c->pout);
     rw_buf_cleanup(&c->cout);
@@ -71,7 +75,9 @@ struct brk_conn *brk_conn_lookup(struct brk_worker *w, struct brk_ud u)
 
 void brk_conn_release(struct brk_worker *w, struct brk_conn *c)
 {
-    RW_LOG(RW_LOG_DEBUG, "conn_freed", "conn=%llu", (unsigned long long)c->id);
+    RW_LOG(RW_LOG_DEBUG, "conn_freed", "conn=%llu reason=%s", (unsigned long long)c->id,
+           brk_close_reason_name(c->close_reason));
+    brk_stat_add(&w->sh->stats.closed[c->close_reason], 1);
     conn_resources_free(w, c);
     c->state = BRK_FREE;
     c->gen = brk_ud_next_gen(c->gen);
@@ -179,6 +185,8 @@ static void conn_init(struct brk_worker *w, struct brk_conn *c, int fd)
     c->inflight = 0;
     c->recv_armed = c->send_inflight = c->closing = c->abort_output = false;
     c->read_paused = c->fin_sent = c->peer_eof = false;
+    c->close_reason = BRK_CLOSE_OTHER;
+    c->exp_idx = BRK_EXP_NONE;
     rw_buf_init(&c->in, w->sh->cfg->max_frame + RW_FRAME_HEADER + BRK_RECV_BUF_SIZE);
     rw_buf_init(&c->pout, out_max);
     rw_buf_init(&c->cout, 2 * out_max + 65536);
@@ -192,13 +200,16 @@ void brk_conn_accept(struct brk_worker *w, int fd)
     if (!c) {
         RW_LOG(RW_LOG_WARN, "conn_refused", "worker=%u reason=%s", w->id,
                w->stopping ? "stopping" : "max_connections");
+        brk_stat_add(&w->sh->stats.refused, 1);
         close_fd_async(w, fd);
         return;
     }
+    brk_stat_add(&w->sh->stats.accepted, 1);
     conn_init(w, c, fd);
     int one = 1;
     (void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-    struct rw_result r = rw_sec_tls_new(w->tls, &c->tls);
+    c->tls_ref = brk_tls_ref_get(w->tls);
+    struct rw_result r = rw_sec_tls_new(w->tls->ctx, &c->tls);
     c->state = BRK_ACCEPTED;
     RW_LOG(RW_LOG_DEBUG, "conn_accepted", "conn=%llu peer=%s worker=%u",
            (unsigned long long)c->id, c->peer, w->id);

@@ -9,19 +9,29 @@
 #include <sys/eventfd.h>
 #include <unistd.h>
 
+#include "broker/brk_enforce.h"
+#include "broker/brk_follow.h"
+#include "broker/brk_metrics.h"
 #include "broker/brk_worker.h"
 #include "core/rw_log.h"
 #include "security/sec_ca.h"
+#include "security/sec_revset.h"
+
+#define TICKET_ROTATION_S 3600
 
 /* Everything the daemon owns, torn down in reverse by daemon_cleanup. */
 struct daemon {
     const struct brk_config *cfg;
-    struct rw_store *store;
+    struct rw_store *store;      /* startup, then only the follower thread */
     struct brk_shared sh;
     struct brk_worker *workers;
     unsigned n;
     unsigned started;   /* threads created */
     uint16_t port;
+    uint16_t metrics_port;
+    struct brk_enforce *enforce;
+    struct brk_follow *follow;
+    struct brk_metrics *metrics;
 };
 
 static void log_failure(const char *what, struct rw_result r)
@@ -35,6 +45,9 @@ static void topic_notify(void *arg, unsigned worker)
     brk_worker_wake(&sh->workers[worker]);
 }
 
+/* The store handle (read only by convention: the broker never writes),
+ * the first policy (trust snapshot), the auth manager and the shared TLS
+ * context. */
 static struct rw_result open_security(struct daemon *d)
 {
     RW_GUARD(rw_store_open(d->cfg->data_dir, RW_STORE_OPEN_EXISTING, &d->store));
@@ -42,13 +55,20 @@ static struct rw_result open_security(struct daemon *d)
         RW_LOG(RW_LOG_WARN, "insecure_dev_keys", "data_dir=%s detail=\"CA keys are stored in "
                "plaintext: a development setup only\"", d->cfg->data_dir);
     }
-    struct rw_sec_trust *trust = NULL;
-    RW_GUARD(brk_trust_build(d->store, d->cfg->trust_bundle, &trust));
+    struct brk_enforce_cfg ecfg = {.cfg = d->cfg, .sh = &d->sh, .store = d->store};
+    RW_GUARD(brk_enforce_new(&ecfg, &d->enforce));
+    struct brk_policy *p = brk_policy_current(&d->sh);
     struct rw_sec_auth_cfg acfg = {.principal_src = RW_PRINCIPAL_CN};
-    struct rw_result r = rw_sec_auth_new(&acfg, trust, &d->sh.auth);
-    RW_LOG(RW_LOG_INFO, "trust_loaded", "cas=%zu", rw_sec_trust_ca_count(trust));
-    rw_sec_trust_unref(trust);
-    return r;
+    struct rw_result r = rw_sec_auth_new(&acfg, p->trust, &d->sh.auth);
+    RW_LOG(RW_LOG_INFO, "trust_loaded", "cas=%zu revoked=%zu crls=%u crl_policy=%s",
+           rw_sec_trust_ca_count(p->trust), rw_sec_revset_count(rw_sec_trust_revset(p->trust)),
+           d->cfg->n_crl, d->cfg->crl_policy == BRK_CRL_KEEP_LAST ? "keep-last" : "fail-closed");
+    brk_policy_unref(p);
+    RW_GUARD(r);
+    struct brk_tls_ref *tls = NULL;
+    RW_GUARD(brk_tls_ref_new(d->cfg, d->sh.auth, &tls));
+    brk_tls_publish(&d->sh, tls);
+    return RW_SUCCESS;
 }
 
 static struct rw_result make_workers(struct daemon *d)
@@ -65,10 +85,6 @@ static struct rw_result make_workers(struct daemon *d)
     d->sh.n_workers = d->n;
     int fds[BRK_MAX_WORKERS];
     RW_GUARD(brk_net_listen(cfg->listen_host, cfg->listen_port, d->n, fds, &d->port));
-    struct rw_sec_tls_server_cfg tcfg = {
-        .cert_file = cfg->cert, .key_file = cfg->key, .chain_file = cfg->ca_chain,
-        .auth = d->sh.auth, .allow_tls12 = cfg->tls12, .stateless_tickets = cfg->stateless_tickets,
-    };
     for (unsigned i = 0; i < d->n; i++) {
         struct brk_worker *w = &d->workers[i];
         w->id = i;
@@ -76,7 +92,6 @@ static struct rw_result make_workers(struct daemon *d)
         w->listen_fd = fds[i];
         w->event_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
         RW_ENSURE_MSG(w->event_fd >= 0, RW_ERR_IO, "eventfd: %s", strerror(errno));
-        RW_GUARD(rw_sec_tls_server_ctx_new(&tcfg, &w->tls));
     }
     return RW_SUCCESS;
 }
@@ -110,37 +125,62 @@ static struct rw_result write_ready(struct daemon *d)
     snprintf(tmp, sizeof(tmp), "%s.tmp", f);
     FILE *fp = fopen(tmp, "w");
     RW_ENSURE_MSG(fp, RW_ERR_IO, "cannot write %s: %s", tmp, strerror(errno));
-    int ok = fprintf(fp, "listen=%s:%u\n", d->cfg->listen_host, d->port) > 0;
+    int ok = fprintf(fp, "listen=%s:%u", d->cfg->listen_host, d->port) > 0;
+    if (d->metrics) {
+        ok = fprintf(fp, " metrics=%s:%u", d->cfg->metrics_host, d->metrics_port) > 0 && ok;
+    }
+    ok = fputc('\n', fp) != EOF && ok;
     ok = (fclose(fp) == 0) && ok;
     RW_ENSURE_MSG(ok && rename(tmp, f) == 0, RW_ERR_IO, "cannot write %s: %s", f, strerror(errno));
     return RW_SUCCESS;
 }
 
+/* SIGHUP: a new server context from the certificate and key files (new
+ * connections use it; existing ones keep theirs), and a trust rebuild by
+ * the follower thread (it owns the store handle and the CRL state). */
 static void reload(struct daemon *d)
 {
-    struct rw_sec_trust *trust = NULL;
-    struct rw_result r = brk_trust_build(d->store, d->cfg->trust_bundle, &trust);
-    if (!rw_ok(r)) {
+    struct brk_tls_ref *tls = NULL;
+    struct rw_result r = brk_tls_ref_new(d->cfg, d->sh.auth, &tls);
+    if (rw_ok(r)) {
+        brk_tls_publish(&d->sh, tls);
+        RW_LOG(RW_LOG_INFO, "server_cert_reloaded", "cert=%s", d->cfg->cert);
+    } else {
         char det[256];
-        RW_LOG(RW_LOG_ERROR, "reload_failed", "reason=%s detail=\"%s\" kept=previous_trust",
-               rw_err_name(r.err), brk_log_clean(rw_err_detail(), det, sizeof(det)));
-        return;
+        RW_LOG(RW_LOG_ERROR, "reload_failed", "what=server_cert reason=%s detail=\"%s\" "
+               "kept=previous_cert", rw_err_name(r.err),
+               brk_log_clean(rw_err_detail(), det, sizeof(det)));
     }
-    rw_sec_auth_set_trust(d->sh.auth, trust);
-    RW_LOG(RW_LOG_INFO, "trust_reloaded", "cas=%zu", rw_sec_trust_ca_count(trust));
-    rw_sec_trust_unref(trust);
+    brk_follow_poke(d->follow);
 }
 
-/* Main thread: waits for signals (blocked everywhere) and acts on them. */
+static void rotate_ticket_keys(struct daemon *d)
+{
+    struct brk_tls_ref *tls = brk_tls_current(&d->sh);
+    struct rw_result r = rw_sec_tls_ctx_rotate_ticket_keys(tls->ctx);
+    if (!rw_ok(r)) {
+        RW_LOG(RW_LOG_ERROR, "ticket_rotation_failed", "reason=%s", rw_err_name(r.err));
+    }
+    brk_tls_ref_put(tls);
+}
+
+/* Main thread: waits for signals (blocked everywhere) and acts on them;
+ * rotates stateless-ticket keys on the hour. */
 static void signal_loop(struct daemon *d, const sigset_t *set)
 {
+    uint64_t next_rotation = brk_now_ms() + TICKET_ROTATION_S * 1000ull;
     for (;;) {
-        int sig = sigwaitinfo(set, NULL);
+        struct timespec ts = {1, 0};
+        int sig = sigtimedwait(set, NULL, &ts);
         if (sig == SIGHUP) {
             reload(d);
         } else if (sig == SIGTERM || sig == SIGINT) {
             RW_LOG(RW_LOG_INFO, "broker_stopping", "signal=%s", sig == SIGTERM ? "TERM" : "INT");
             return;
+        }
+        if (d->cfg->stateless_tickets && brk_now_ms() >= next_rotation) {
+            rotate_ticket_keys(d);
+            next_rotation = brk_now_ms() + TICKET_ROTATION_S * 1000ull;
         }
     }
 }
@@ -159,10 +199,11 @@ static void stop_workers(struct daemon *d)
 
 static void daemon_cleanup(struct daemon *d)
 {
+    brk_metrics_stop(d->metrics);  /* it reads what the others own */
+    brk_follow_stop(d->follow);    /* no more publishing */
     stop_workers(d);
     for (unsigned i = 0; d->workers && i < d->n; i++) {
         struct brk_worker *w = &d->workers[i];
-        rw_sec_tls_ctx_free(w->tls);
         if (w->listen_fd >= 0) {
             close(w->listen_fd);
         }
@@ -172,10 +213,27 @@ static void daemon_cleanup(struct daemon *d)
     }
     free(d->workers);
     brk_topics_free(d->sh.topics);
+    brk_tls_ref_put(d->sh.tls);     /* the last context: before the auth manager */
+    brk_policy_unref(d->sh.policy);
     rw_sec_auth_free(d->sh.auth);
+    brk_enforce_free(d->enforce);
     rw_store_close(d->store);
     pthread_mutex_destroy(&d->sh.mu);
     pthread_cond_destroy(&d->sh.cv);
+    pthread_mutex_destroy(&d->sh.pub_mu);
+}
+
+static struct rw_result start_background(struct daemon *d)
+{
+    struct brk_event_source *src = NULL;
+    RW_GUARD(brk_event_source_poll_new(d->store, d->cfg->follow_interval_ms, &src));
+    struct brk_follow_handler h = brk_enforce_handler(d->enforce);
+    RW_GUARD(brk_follow_start(src, brk_enforce_start_seq(d->enforce), &h, &d->follow));
+    if (d->cfg->metrics) {
+        RW_GUARD(brk_metrics_start(d->cfg->metrics_host, d->cfg->metrics_port, &d->sh, d->follow,
+                                   &d->metrics, &d->metrics_port));
+    }
+    return RW_SUCCESS;
 }
 
 static struct rw_result startup(struct daemon *d)
@@ -186,6 +244,7 @@ static struct rw_result startup(struct daemon *d)
                                 .notify = topic_notify, .notify_arg = &d->sh};
     RW_GUARD(brk_topics_new(&tc, &d->sh.topics));
     RW_GUARD(start_workers(d));
+    RW_GUARD(start_background(d));
     return write_ready(d);
 }
 
@@ -205,14 +264,17 @@ int brk_daemon_run(const struct brk_config *cfg)
     d.sh.cfg = cfg;
     pthread_mutex_init(&d.sh.mu, NULL);
     pthread_cond_init(&d.sh.cv, NULL);
+    pthread_mutex_init(&d.sh.pub_mu, NULL);
     struct rw_result r = startup(&d);
     if (!rw_ok(r)) {
         log_failure("cannot start", r);
         daemon_cleanup(&d);
         return 1;
     }
-    RW_LOG(RW_LOG_INFO, "broker_started", "listen=%s:%u workers=%u max_connections=%u",
-           cfg->listen_host, d.port, d.n, cfg->max_connections);
+    RW_LOG(RW_LOG_INFO, "broker_started", "listen=%s:%u workers=%u max_connections=%u "
+           "follow=%s/%ums metrics=%s:%u", cfg->listen_host, d.port, d.n, cfg->max_connections,
+           "store-poll", cfg->follow_interval_ms, cfg->metrics ? cfg->metrics_host : "off",
+           d.metrics_port);
     signal_loop(&d, &set);
     daemon_cleanup(&d);
     RW_LOG(RW_LOG_INFO, "broker_stopped", "status=0");

@@ -1,12 +1,16 @@
 /* broker/brk_daemon.h — the `ringward` daemon: startup, signals, shutdown.
  *
- * brk_daemon_run opens the store under cfg->data_dir, builds the trust
- * snapshot (store CAs and revocations, plus --trust-bundle), creates the
- * authentication manager, one TLS server context and one io_uring worker
- * thread per worker, writes the ready file, then waits for signals on
- * the main thread (sigwaitinfo: no work in signal handlers):
+ * brk_daemon_run opens the store under cfg->data_dir, builds the first
+ * policy (store CAs and revocations, --trust-bundle, --crl files: see
+ * broker/brk_enforce.h), creates the authentication manager, one TLS
+ * server context shared by all workers, one io_uring worker thread per
+ * worker, the follower thread (store events: trust rebuilds and live
+ * enforcement) and, with --metrics, the metrics thread; writes the ready
+ * file, then waits for signals on the main thread (sigtimedwait: no work
+ * in signal handlers):
  *   SIGTERM/SIGINT  stop accepting, close_notify everyone, drain, return 0
- *   SIGHUP          rebuild trust from the store; rw_sec_auth_set_trust
+ *   SIGHUP          new server context from the certificate and key files
+ *                   (existing connections keep theirs); trust rebuilt
  * Topics live in memory only: acknowledged records are lost at exit.
  */
 #ifndef RW_BRK_DAEMON_H
@@ -26,8 +30,7 @@ int brk_daemon_run(const struct brk_config *cfg);
  * all); *bound is the port obtained. */
 RW_RESULT brk_net_listen(const char *host, uint16_t port, unsigned n, int *fds, uint16_t *bound);
 
-/* A frozen snapshot of the store's CAs and revocations plus the PEM
- * bundle file (NULL or "" = none). */
-RW_RESULT brk_trust_build(struct rw_store *s, const char *bundle, struct rw_sec_trust **out);
+/* One listening socket without SO_REUSEPORT (port 0: ephemeral). */
+RW_RESULT brk_net_listen_plain(const char *host, uint16_t port, int *fd, uint16_t *bound);
 
 #endif

@@ -66,6 +66,7 @@ static void on_send(struct brk_worker *w, struct brk_conn *c, int res)
         if (!c->closing) {
             RW_LOG(RW_LOG_DEBUG, "send_failed", "conn=%llu principal=%s err=%s",
                    (unsigned long long)c->id, c->principal, strerror(-res));
+            brk_conn_why(c, BRK_CLOSE_RESET);
             brk_conn_abort(w, c);
         }
         return;
@@ -179,6 +180,7 @@ static void scan(struct brk_worker *w, struct brk_link *list)
 
 void brk_conn_tick(struct brk_worker *w)
 {
+    brk_expiry_tick(w);
     scan(w, &w->hs_list);
     scan(w, &w->idle_list);
     scan(w, &w->linger_list);
@@ -199,10 +201,12 @@ void brk_conn_stop_all(struct brk_worker *w)
     for (uint32_t i = 0; i < w->n_slots; i++) {
         struct brk_conn *c = &w->conns[i];
         if (c->state == BRK_HANDSHAKE || c->state == BRK_ACCEPTED) {
+            brk_conn_why(c, BRK_CLOSE_SHUTDOWN);
             brk_conn_abort(w, c);
         } else if (c->state == BRK_ESTABLISHED) {
             RW_LOG(RW_LOG_INFO, "conn_closing", "conn=%llu principal=%s reason=shutdown",
                    (unsigned long long)c->id, c->principal);
+            brk_conn_why(c, BRK_CLOSE_SHUTDOWN);
             brk_conn_close_graceful(w, c);
         }
     }

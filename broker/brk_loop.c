@@ -10,8 +10,6 @@
 #include "broker/brk_worker.h"
 #include "core/rw_log.h"
 
-#define TICKET_ROTATION_MS (3600u * 1000u)
-
 static _Thread_local struct brk_worker *tl_self;
 
 uint64_t brk_now_ms(void)
@@ -66,14 +64,6 @@ static void on_accept(struct brk_worker *w, const struct io_uring_cqe *cqe)
 static void on_tick(struct brk_worker *w)
 {
     brk_conn_tick(w);
-    if (w->sh->cfg->stateless_tickets && w->now_ms >= w->next_ticket_rotation_ms) {
-        struct rw_result r = rw_sec_tls_ctx_rotate_ticket_keys(w->tls);
-        if (!rw_ok(r)) {
-            RW_LOG(RW_LOG_ERROR, "ticket_rotation_failed", "worker=%u reason=%s", w->id,
-                   rw_err_name(r.err));
-        }
-        w->next_ticket_rotation_ms = w->now_ms + TICKET_ROTATION_MS;
-    }
     brk_arm_timer(w);
 }
 
@@ -119,10 +109,11 @@ static void on_cqe(struct brk_worker *w, const struct io_uring_cqe *cqe)
 
 static void run(struct brk_worker *w)
 {
+    w->now_ms = brk_now_ms();
+    brk_worker_refresh(w); /* the TLS context and policy before any accept */
     brk_arm_accept(w);
     brk_arm_timer(w);
     brk_arm_wake(w);
-    w->next_ticket_rotation_ms = brk_now_ms() + TICKET_ROTATION_MS;
     for (;;) {
         w->now_ms = brk_now_ms();
         unsigned head, count = 0;
@@ -133,6 +124,7 @@ static void run(struct brk_worker *w)
             count++;
         }
         io_uring_cq_advance(&w->ring, count);
+        brk_worker_refresh(w); /* a new policy sweeps before this turn's flush */
         if (w->pump_all) {
             brk_conn_pump_subs(w);
         }
@@ -156,6 +148,7 @@ static struct rw_result worker_init(struct brk_worker *w)
     brk_list_init(&w->sub_list);
     RW_GUARD(brk_ring_setup(w));
     RW_GUARD(brk_conn_table_init(w, w->sh->cfg->max_connections));
+    RW_GUARD(brk_expiry_init(w, w->sh->cfg->max_connections));
     return brk_app_ctx_init(&w->app, w->sh->topics, w->id, w->sh->cfg->max_frame,
                             w->sh->cfg->max_output);
 }
@@ -180,7 +173,12 @@ void *brk_worker_main(void *arg)
         run(w);
     }
     brk_conn_table_free(w);
+    brk_expiry_cleanup(w);
     brk_app_ctx_cleanup(&w->app);
+    brk_tls_ref_put(w->tls);
+    w->tls = NULL;
+    brk_policy_unref(w->policy);
+    w->policy = NULL;
     brk_ring_teardown(w);
     return NULL;
 }

@@ -1,5 +1,6 @@
 /* broker/brk_net.c — listening sockets: one per worker, SO_REUSEPORT on
- * the same address, so the kernel spreads connections over the workers. */
+ * the same address, so the kernel spreads connections over the workers;
+ * and a plain one (the metrics endpoint). */
 #include <errno.h>
 #include <netdb.h>
 #include <netinet/in.h>
@@ -10,7 +11,8 @@
 
 #include "broker/brk_daemon.h"
 
-static struct rw_result listen_one(const char *host, uint16_t port, int *fd_out, uint16_t *bound)
+static struct rw_result listen_one(const char *host, uint16_t port, bool reuseport, int *fd_out,
+                                   uint16_t *bound)
 {
     char portstr[8];
     snprintf(portstr, sizeof(portstr), "%u", port);
@@ -25,7 +27,7 @@ static struct rw_result listen_one(const char *host, uint16_t port, int *fd_out,
     int fd = socket(ai->ai_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
     int one = 1;
     int ok = fd >= 0 && setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) == 0 &&
-             setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one)) == 0 &&
+             (!reuseport || setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one)) == 0) &&
              bind(fd, ai->ai_addr, ai->ai_addrlen) == 0 && listen(fd, 4096) == 0;
     int err = errno;
     freeaddrinfo(ai);
@@ -52,7 +54,7 @@ struct rw_result brk_net_listen(const char *host, uint16_t port, unsigned n, int
     }
     uint16_t p = port;
     for (unsigned i = 0; i < n; i++) {
-        struct rw_result r = listen_one(host, p, &fds[i], &p);
+        struct rw_result r = listen_one(host, p, true, &fds[i], &p);
         if (!rw_ok(r)) {
             for (unsigned j = 0; j < i; j++) {
                 close(fds[j]);
@@ -63,4 +65,9 @@ struct rw_result brk_net_listen(const char *host, uint16_t port, unsigned n, int
     }
     *bound = p;
     return RW_SUCCESS;
+}
+
+struct rw_result brk_net_listen_plain(const char *host, uint16_t port, int *fd, uint16_t *bound)
+{
+    return listen_one(host, port, false, fd, bound);
 }

@@ -45,6 +45,10 @@ static void hs_input(struct brk_worker *w, struct brk_conn *c)
         return; /* flush sends what the session queued */
     }
     if (!rw_ok(r)) {
+        if (rw_err_category(r.err) != RW_CAT_AUTH) {
+            brk_stat_add(&w->sh->stats.hs_tls_failed, 1); /* the auth manager counts its own */
+        }
+        brk_conn_why(c, BRK_CLOSE_HANDSHAKE_REJECTED);
         reject(w, c, rw_err_name(r.err), rw_err_detail());
         brk_conn_close_after_output(w, c); /* the alert, if any, goes out */
         return;
@@ -56,11 +60,15 @@ static void hs_input(struct brk_worker *w, struct brk_conn *c)
            ULL(c->id), c->peer, brk_log_clean(c->principal, p, sizeof(p)),
            rw_sec_tls_resumed(c->tls) ? "true" : "false", w->id);
     brk_conn_set_state(w, c, BRK_ESTABLISHED);
+    if (!brk_sweep_established(w, c)) {
+        return; /* revoked or expired since its handshake began */
+    }
     established_input(w, c); /* application data may have come with Finished */
 }
 
 static void hs_eof(struct brk_worker *w, struct brk_conn *c, int err)
 {
+    brk_conn_why(c, BRK_CLOSE_HANDSHAKE_ABORTED);
     reject(w, c, err ? "IO" : "CLOSED",
            err ? "the connection failed during the handshake" : "the peer closed during the handshake");
     brk_conn_abort(w, c);
@@ -70,6 +78,8 @@ static void hs_deadline(struct brk_worker *w, struct brk_conn *c)
 {
     char d[96];
     snprintf(d, sizeof(d), "no completed handshake within %u ms", w->sh->cfg->handshake_timeout_ms);
+    brk_conn_why(c, BRK_CLOSE_HANDSHAKE_TIMEOUT);
+    brk_stat_add(&w->sh->stats.hs_timeout, 1);
     reject(w, c, "HANDSHAKE_TIMEOUT", d);
     brk_conn_abort(w, c);
 }
@@ -82,6 +92,8 @@ static void frame_failed(struct brk_worker *w, struct brk_conn *c, struct rw_res
     RW_LOG(RW_LOG_WARN, "frame_rejected", "conn=%llu principal=%s reason=%s detail=\"%s\"",
            ULL(c->id), c->principal, rw_err_name(r.err),
            brk_log_clean(rw_err_detail(), d, sizeof(d)));
+    brk_conn_why(c, rw_err_category(r.err) == RW_CAT_PROTO ? BRK_CLOSE_PROTOCOL_ERROR
+                                                            : BRK_CLOSE_OTHER);
     if (rw_err_category(r.err) == RW_CAT_PROTO) {
         brk_conn_close_graceful(w, c); /* the Error frame goes out first */
     } else {
@@ -115,6 +127,7 @@ static void established_input(struct brk_worker *w, struct brk_conn *c)
         if (r.err == RW_ERR_CLOSED) {
             RW_LOG(RW_LOG_INFO, "conn_closing", "conn=%llu principal=%s reason=peer_close_notify",
                    ULL(c->id), c->principal);
+            brk_conn_why(c, BRK_CLOSE_PEER_CLOSED);
             brk_conn_close_graceful(w, c);
             return;
         }
@@ -160,6 +173,7 @@ static void est_eof(struct brk_worker *w, struct brk_conn *c, int err)
 {
     RW_LOG(RW_LOG_INFO, "conn_closed", "conn=%llu principal=%s reason=%s", ULL(c->id),
            c->principal, err ? "reset" : "peer_closed");
+    brk_conn_why(c, err ? BRK_CLOSE_RESET : BRK_CLOSE_PEER_CLOSED);
     brk_conn_abort(w, c);
 }
 
@@ -176,6 +190,7 @@ static void est_deadline(struct brk_worker *w, struct brk_conn *c)
 {
     RW_LOG(RW_LOG_INFO, "conn_closing", "conn=%llu principal=%s reason=idle_timeout", ULL(c->id),
            c->principal);
+    brk_conn_why(c, BRK_CLOSE_IDLE_TIMEOUT);
     brk_conn_close_graceful(w, c);
 }
 

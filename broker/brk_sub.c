@@ -104,6 +104,7 @@ static struct rw_result push_emit(void *arg, uint64_t first, const struct brk_re
     f.body_case = RINGWARD__FRAME__BODY_DELIVERY;
     f.delivery = &d;
     RW_GUARD(rw_frame_append(p->out, &f.base, p->w->max_frame + BRK_APP_FRAME_SLACK));
+    brk_app_count_consumed(p->w, v, n);
     p->s->next = first + n;
     p->s->credit -= n;
     return RW_SUCCESS;

@@ -18,6 +18,8 @@
 
 #include "broker/brk_app.h"
 #include "broker/brk_config.h"
+#include "broker/brk_enforce.h"
+#include "broker/brk_stats.h"
 #include "broker/brk_ud.h"
 #include "security/sec_auth.h"
 #include "security/sec_tls.h"
@@ -28,6 +30,17 @@
 #define BRK_LINGER_MS 2000       /* how long a closing connection may take */
 
 struct brk_worker;
+
+/* The server TLS context shared by every worker (OpenSSL's SSL_CTX is
+ * thread-safe for SSL_new and its session cache, so a session resumes on
+ * any worker). Reference-counted: the daemon holds the current one, each
+ * worker the one it hands out, each connection the one it was made with;
+ * a SIGHUP replaces the current one and the old context is freed with its
+ * last session. */
+struct brk_tls_ref {
+    struct rw_sec_tls_ctx *ctx;      /* owned */
+    _Atomic unsigned refs;
+};
 
 /* State shared by all workers; owned by the daemon. */
 struct brk_shared {
@@ -42,6 +55,13 @@ struct brk_shared {
     pthread_mutex_t mu;              /* startup reports */
     pthread_cond_t cv;
     unsigned reported;
+    struct brk_stats stats;
+    /* Published by other threads, picked up by workers at a loop turn. */
+    pthread_mutex_t pub_mu;          /* guards `policy` and `tls` */
+    struct brk_policy *policy;       /* one reference; NULL before the first */
+    _Atomic uint64_t policy_gen;
+    struct brk_tls_ref *tls;         /* one reference */
+    _Atomic uint64_t tls_gen;
 };
 
 enum brk_state {
@@ -87,6 +107,23 @@ struct brk_conn {
     uint64_t deadline_ms;        /* monotonic */
     struct brk_app app;
     uint32_t free_next;          /* free-list link while FREE */
+    struct brk_tls_ref *tls_ref; /* one reference: the context of `tls` */
+    enum brk_close_reason close_reason; /* first decided; OTHER = none yet */
+    uint32_t exp_idx;            /* position in the expiry heap; BRK_EXP_NONE */
+};
+
+#define BRK_EXP_NONE UINT32_MAX
+
+/* Established connections by the earliest notAfter of their chain: a
+ * binary min-heap with back-indices (brk_conn.exp_idx), so a freed
+ * connection leaves it at once. Capacity: the worker's slots. */
+struct brk_exp_ent {
+    int64_t at_ms;               /* wall clock, Unix milliseconds */
+    uint32_t slot;
+};
+struct brk_expiry {
+    struct brk_exp_ent *h;       /* owned */
+    uint32_t n, cap;
 };
 
 struct brk_worker {
@@ -102,7 +139,11 @@ struct brk_worker {
     bool pump_all;               /* subscriptions may have new records */
     bool accepting;
     bool stopping;
-    struct rw_sec_tls_ctx *tls;  /* owned by the daemon, used only here */
+    struct brk_tls_ref *tls;     /* one reference: new connections' context */
+    uint64_t tls_gen;
+    struct brk_policy *policy;   /* one reference; NULL until the first */
+    uint64_t policy_gen;
+    struct brk_expiry exp;
     struct brk_app_ctx app;
     struct io_uring_buf_ring *br;
     uint8_t *bufs;               /* BRK_RECV_BUFS * BRK_RECV_BUF_SIZE */
@@ -114,7 +155,6 @@ struct brk_worker {
     struct brk_conn *dirty_head;
     struct __kernel_timespec tick;
     uint64_t now_ms;             /* monotonic, refreshed each turn */
-    uint64_t next_ticket_rotation_ms;
     /* startup report to the daemon */
     struct rw_result init_result;
     char init_detail[256];
@@ -167,6 +207,48 @@ extern const struct brk_state_ops brk_states[BRK_STATE_COUNT];
 void brk_state_pump(struct brk_worker *w, struct brk_conn *c);
 /* Copies s into out for a log value: quotes become ', control bytes spaces. */
 const char *brk_log_clean(const char *s, char *out, size_t cap);
+
+/* Records why a connection ends (the first reason decided wins). */
+static inline void brk_conn_why(struct brk_conn *c, enum brk_close_reason r)
+{
+    if (c->close_reason == BRK_CLOSE_OTHER) {
+        c->close_reason = r;
+    }
+}
+
+/* brk_tlsref.c: the shared TLS context. */
+RW_RESULT brk_tls_ref_new(const struct brk_config *cfg, struct rw_sec_auth *auth,
+                          struct brk_tls_ref **out);
+struct brk_tls_ref *brk_tls_ref_get(struct brk_tls_ref *r);
+void brk_tls_ref_put(struct brk_tls_ref *r); /* NULL is fine */
+/* Makes `r` current (takes the caller's reference). */
+void brk_tls_publish(struct brk_shared *sh, struct brk_tls_ref *r);
+/* The current context, referenced. */
+struct brk_tls_ref *brk_tls_current(struct brk_shared *sh);
+
+/* brk_expiry.c */
+RW_RESULT brk_expiry_init(struct brk_worker *w, uint32_t cap);
+void brk_expiry_cleanup(struct brk_worker *w);
+void brk_expiry_add(struct brk_worker *w, struct brk_conn *c, int64_t at_ms);
+void brk_expiry_del(struct brk_worker *w, struct brk_conn *c); /* safe when absent */
+/* Closes (EXPIRED) every connection whose time has come. */
+void brk_expiry_tick(struct brk_worker *w);
+/* Closes one connection with EXPIRED (its chain ended at at_ms). */
+void brk_expiry_kick(struct brk_worker *w, struct brk_conn *c, int64_t at_ms);
+int64_t brk_wall_ms(void);
+
+/* brk_sweep.c: live enforcement on a worker. */
+/* At each loop turn: adopts a newly published TLS context and policy;
+ * a new policy re-checks every established connection. */
+void brk_worker_refresh(struct brk_worker *w);
+/* A connection just became established: re-checked against the worker's
+ * policy (its handshake may have used an older snapshot) and entered in
+ * the expiry heap. False when it was closed. */
+bool brk_sweep_established(struct brk_worker *w, struct brk_conn *c);
+/* Sends Error{correlation_id 0, code, detail} and closes with
+ * close_notify; counted as a live close for `why`. */
+void brk_conn_kick(struct brk_worker *w, struct brk_conn *c, enum brk_close_reason why, int code,
+                   const char *detail);
 
 /* brk_list.c */
 void brk_list_init(struct brk_link *head);

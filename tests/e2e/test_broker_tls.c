@@ -216,38 +216,106 @@ Test(broker_tls, server_only_eku_is_refused)
     foreign_free(&f);
 }
 
-Test(broker_tls, revoked_then_sighup_refuses_new_handshakes_and_keeps_live_ones)
+/* The revoked client's live connection is closed (REVOKED) by the event-log
+ * follower; SIGHUP also rebuilds trust; nobody else is dropped. */
+Test(broker_tls, revoked_then_sighup_refuses_new_handshakes_and_keeps_other_live_ones)
 {
     cr_assert(tl_broker_start(&b, NULL));
-    char ca[1200], cert[1200], key[1200];
+    char ca[1200], cert[1200], key[1200], ccert[1200], ckey[1200];
     snprintf(ca, sizeof(ca), "%s/ca-chain.pem", b.pki);
     snprintf(cert, sizeof(cert), "%s/producer-1.pem", b.pki);
     snprintf(key, sizeof(key), "%s/producer-1.key", b.pki);
-    struct tl_wire live;
-    cr_assert(tl_wire_connect(&live, b.d.port, cert, key, ca));
-    char *serial = NULL;
-    cr_assert_eq(tl_sh(&serial, "openssl x509 -in %s -noout -serial | cut -d= -f2 | tr -d '\\n'",
-                       cert), 0);
+    snprintf(ccert, sizeof(ccert), "%s/consumer-1.pem", b.pki);
+    snprintf(ckey, sizeof(ckey), "%s/consumer-1.key", b.pki);
+    struct tl_wire revoked, live;
+    cr_assert(tl_wire_connect(&revoked, b.d.port, cert, key, ca));
+    cr_assert(tl_wire_connect(&live, b.d.port, ccert, ckey, ca));
     char *out = NULL;
-    int rc = tl_sh(&out, "%s --data-dir %s certs revoke %s --reason keyCompromise",
-                   tl_bin("ringward-admin"), b.data, serial);
+    int rc = tl_broker_admin(&b, &out, "certs revoke %s --reason keyCompromise",
+                             tl_cert_serial(cert));
     cr_assert_eq(rc, 0, "%s", out);
     free(out);
-    free(serial);
     cr_assert(tl_daemon_signal(&b.d, SIGHUP));
-    cr_assert(tl_daemon_wait_log(&b.d, "event=trust_reloaded", 1, 10000));
+    cr_assert(tl_daemon_wait_log(&b.d, "event=trust_reloaded cause=sighup", 1, 10000));
     cr_assert_not(ping_as("producer-1"), "a revoked certificate is refused");
     expect_rejected("AUTH_REVOKED", 1);
-    struct tl_pb m = {0};
-    tl_msg_ping(&m, 5);
-    cr_assert(tl_wire_send(&live, m.data, m.len));
-    tl_pb_free(&m);
     uint8_t *body = NULL;
     size_t len;
-    cr_assert_eq(tl_wire_read_frame(&live, &body, &len), 1, "SIGHUP dropped nobody");
+    struct tl_frame f;
+    int code = 0;
+    char msg[256];
+    cr_assert_eq(tl_wire_read_frame(&revoked, &body, &len), 1);
+    cr_assert(tl_frame_parse(body, len, &f) && tl_error_parse(&f, &code, msg, sizeof(msg)));
+    cr_assert_eq(code, TL_ERR_REVOKED, "%d %s", code, msg);
     free(body);
+    tl_wire_close(&revoked);
+    cr_assert(tl_wire_ping(&live, 5), "nobody else was dropped");
     tl_wire_close(&live);
     cr_assert(ping_as("consumer-1"));
+}
+
+/* One TLS context for all workers: a session resumes whichever worker the
+ * kernel hands the connection to. */
+Test(broker_tls, sessions_resume_ten_times_in_a_row_with_two_workers)
+{
+    cr_assert(tl_broker_start(&b, "--workers 2"));
+    char ca[1200], cert[1200], key[1200];
+    snprintf(ca, sizeof(ca), "%s/ca-chain.pem", b.pki);
+    snprintf(cert, sizeof(cert), "%s/consumer-1.pem", b.pki);
+    snprintf(key, sizeof(key), "%s/consumer-1.key", b.pki);
+    struct tl_wire w;
+    cr_assert(tl_wire_connect(&w, b.d.port, cert, key, ca));
+    cr_assert(tl_wire_ping(&w, 1));
+    SSL_SESSION *s = tl_wire_session(&w);
+    tl_wire_close(&w);
+    for (int i = 0; i < 10; i++) {
+        cr_assert_not_null(s, "a session to resume (round %d)", i);
+        cr_assert(tl_wire_connect_session(&w, b.d.port, cert, key, ca, s));
+        cr_assert(tl_wire_resumed(&w), "resumption %d of 10 resumed", i + 1);
+        cr_assert(tl_wire_ping(&w, 10 + (uint64_t)i));
+        SSL_SESSION_free(s);
+        s = tl_wire_session(&w);
+        tl_wire_close(&w);
+    }
+    SSL_SESSION_free(s);
+    cr_assert(tl_daemon_wait_log(&b.d, "resumed=true", 10, 10000));
+    char *log = tl_daemon_log(&b.d);
+    printf("resumed on worker 0: %d, worker 1: %d\n",
+           tl_count(log, "resumed=true worker=0"), tl_count(log, "resumed=true worker=1"));
+    free(log);
+}
+
+/* SIGHUP loads a new server certificate for new connections; a connection
+ * made before keeps working on the old one. */
+Test(broker_tls, sighup_reloads_the_server_certificate_for_new_connections)
+{
+    cr_assert(tl_broker_start(&b, NULL));
+    char ca[1200], cert[1200], key[1200], dir[1200];
+    snprintf(ca, sizeof(ca), "%s/ca-chain.pem", b.pki);
+    snprintf(cert, sizeof(cert), "%s/consumer-1.pem", b.pki);
+    snprintf(key, sizeof(key), "%s/consumer-1.key", b.pki);
+    struct tl_wire before, after;
+    cr_assert(tl_wire_connect(&before, b.d.port, cert, key, ca));
+    X509 *old = SSL_get1_peer_certificate(before.ssl);
+    snprintf(dir, sizeof(dir), "%s/newcert", b.dir);
+    cr_assert(tl_broker_issue(&b, "broker", "broker", dir, "--san 127.0.0.1 --san localhost"));
+    char *out = NULL;
+    cr_assert_eq(tl_sh(&out, "cp %s/broker.pem %s/broker.pem.new && cp %s/broker.key "
+                       "%s/broker.key.new && mv %s/broker.key.new %s/broker.key && mv "
+                       "%s/broker.pem.new %s/broker.pem", dir, b.pki, dir, b.pki, b.pki, b.pki,
+                       b.pki, b.pki), 0, "%s", out);
+    free(out);
+    cr_assert(tl_daemon_signal(&b.d, SIGHUP));
+    cr_assert(tl_daemon_wait_log(&b.d, "event=server_cert_reloaded", 1, 10000));
+    cr_assert(tl_wire_connect(&after, b.d.port, cert, key, ca));
+    X509 *now = SSL_get1_peer_certificate(after.ssl);
+    cr_assert(old && now && X509_cmp(old, now) != 0, "new connections see the new certificate");
+    cr_assert(tl_wire_ping(&after, 1));
+    cr_assert(tl_wire_ping(&before, 2), "the old connection keeps working");
+    X509_free(old);
+    X509_free(now);
+    tl_wire_close(&before);
+    tl_wire_close(&after);
 }
 
 Test(broker_tls, sigterm_exits_zero_with_clients_connected)

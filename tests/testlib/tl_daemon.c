@@ -3,7 +3,10 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,10 +24,33 @@ long long tl_now_ms(void)
     return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+long long tl_wall_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
 static void nap(void)
 {
     struct timespec ts = {0, 20 * 1000000L};
     nanosleep(&ts, NULL);
+}
+
+/* The port of `key=HOST:PORT` in the ready file's line, or 0. */
+static int port_of(const char *text, const char *key)
+{
+    const char *p = strstr(text, key);
+    if (!p) {
+        return 0;
+    }
+    size_t n = strcspn(p, " \n");
+    for (size_t i = n; i > 0; i--) {
+        if (p[i - 1] == ':') {
+            return atoi(p + i);
+        }
+    }
+    return 0;
 }
 
 static bool read_port(struct tl_daemon *d)
@@ -33,8 +59,8 @@ static bool read_port(struct tl_daemon *d)
     if (!text) {
         return false;
     }
-    const char *colon = strrchr(text, ':');
-    d->port = colon ? atoi(colon + 1) : 0;
+    d->port = port_of(text, "listen=");
+    d->metrics_port = port_of(text, "metrics=");
     free(text);
     return d->port > 0;
 }
@@ -193,4 +219,70 @@ void tl_broker_fini(struct tl_broker *b)
         free(b->dir);
     }
     memset(b, 0, sizeof(*b));
+}
+
+int tl_broker_admin(struct tl_broker *b, char **out, const char *fmt, ...)
+{
+    char args[4096];
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(args, sizeof(args), fmt, ap);
+    va_end(ap);
+    if (n < 0 || (size_t)n >= sizeof(args)) {
+        return -1;
+    }
+    return tl_sh(out, "%s --data-dir %s %s", tl_bin("ringward-admin"), b->data, args);
+}
+
+bool tl_broker_issue(struct tl_broker *b, const char *principal, const char *role,
+                     const char *dir, const char *extra)
+{
+    char *out = NULL;
+    int rc = tl_sh(&out, "mkdir -p %s && %s --data-dir %s certs issue --principal %s --role %s "
+                         "--out %s %s", dir, tl_bin("ringward-admin"), b->data, principal, role,
+                   dir, extra ? extra : "");
+    if (rc != 0) {
+        fprintf(stderr, "certs issue %s failed: %s\n", principal, out ? out : "");
+    }
+    free(out);
+    return rc == 0;
+}
+
+static X509 *read_cert(const char *path)
+{
+    FILE *f = fopen(path, "r");
+    if (!f) {
+        return NULL;
+    }
+    X509 *x = PEM_read_X509(f, NULL, NULL, NULL);
+    fclose(f);
+    return x;
+}
+
+const char *tl_cert_serial(const char *pem_path)
+{
+    static char hex[128];
+    hex[0] = '\0';
+    X509 *x = read_cert(pem_path);
+    BIGNUM *bn = x ? ASN1_INTEGER_to_BN(X509_get0_serialNumber(x), NULL) : NULL;
+    char *h = bn ? BN_bn2hex(bn) : NULL;
+    if (h) {
+        snprintf(hex, sizeof(hex), "%s%s", strlen(h) % 2 ? "0" : "", h);
+    }
+    OPENSSL_free(h);
+    BN_free(bn);
+    X509_free(x);
+    return hex;
+}
+
+long long tl_cert_not_after(const char *pem_path)
+{
+    X509 *x = read_cert(pem_path);
+    struct tm tm;
+    long long t = -1;
+    if (x && ASN1_TIME_to_tm(X509_get0_notAfter(x), &tm) == 1) {
+        t = (long long)timegm(&tm);
+    }
+    X509_free(x);
+    return t;
 }

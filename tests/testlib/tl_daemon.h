@@ -14,6 +14,7 @@
 struct tl_daemon {
     pid_t pid;           /* 0 when not running */
     int port;
+    int metrics_port;    /* 0 unless started with --metrics */
     char ready[1024];
     char log[1024];
 };
@@ -56,7 +57,22 @@ bool tl_broker_start(struct tl_broker *b, const char *extra);
  * stderr when it holds a sanitizer report, removes the folder. */
 void tl_broker_fini(struct tl_broker *b);
 
+/* Runs `ringward-admin --data-dir DATA ARGS` (printf-style); the exit
+ * status, output in *out (heap; may be NULL to discard). */
+int tl_broker_admin(struct tl_broker *b, char **out, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+/* `certs issue --principal P --role R --out DIR EXTRA`: DIR/P.pem, DIR/P.key
+ * and DIR/ca-chain.pem (DIR is created). */
+bool tl_broker_issue(struct tl_broker *b, const char *principal, const char *role,
+                     const char *dir, const char *extra);
+/* A certificate file's serial as upper-case hex (static storage), "" on error. */
+const char *tl_cert_serial(const char *pem_path);
+/* A certificate file's notAfter in Unix seconds, or -1. */
+long long tl_cert_not_after(const char *pem_path);
+
 /* Milliseconds on the monotonic clock. */
 long long tl_now_ms(void);
+/* Milliseconds on the wall clock (Unix epoch). */
+long long tl_wall_ms(void);
 
 #endif

@@ -4,6 +4,7 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -35,6 +36,12 @@ int tl_tcp_connect(int port)
 
 bool tl_wire_connect(struct tl_wire *w, int port, const char *cert, const char *key, const char *ca)
 {
+    return tl_wire_connect_session(w, port, cert, key, ca, NULL);
+}
+
+bool tl_wire_connect_session(struct tl_wire *w, int port, const char *cert, const char *key,
+                             const char *ca, SSL_SESSION *resume)
+{
     memset(w, 0, sizeof(*w));
     w->fd = -1;
     w->ctx = SSL_CTX_new(TLS_client_method());
@@ -52,11 +59,48 @@ bool tl_wire_connect(struct tl_wire *w, int port, const char *cert, const char *
     }
     w->fd = tl_tcp_connect(port);
     w->ssl = w->fd >= 0 ? SSL_new(w->ctx) : NULL;
-    if (!w->ssl || SSL_set_fd(w->ssl, w->fd) != 1 || SSL_connect(w->ssl) != 1) {
+    if (!w->ssl || SSL_set_fd(w->ssl, w->fd) != 1 ||
+        (resume && SSL_set_session(w->ssl, resume) != 1) || SSL_connect(w->ssl) != 1) {
         tl_wire_close(w);
         return false;
     }
     return true;
+}
+
+SSL_SESSION *tl_wire_session(struct tl_wire *w)
+{
+    SSL_SESSION *s = w->ssl ? SSL_get1_session(w->ssl) : NULL;
+    if (s && !SSL_SESSION_is_resumable(s)) {
+        SSL_SESSION_free(s);
+        s = NULL;
+    }
+    return s;
+}
+
+bool tl_wire_resumed(const struct tl_wire *w) { return w->ssl && SSL_session_reused(w->ssl); }
+
+bool tl_wire_ping(struct tl_wire *w, uint64_t corr)
+{
+    struct tl_pb m = {0};
+    tl_msg_ping(&m, corr);
+    bool ok = tl_wire_send(w, m.data, m.len);
+    tl_pb_free(&m);
+    while (ok) {
+        uint8_t *body = NULL;
+        size_t len = 0;
+        struct tl_frame f;
+        if (tl_wire_read_frame(w, &body, &len) != 1 || !tl_frame_parse(body, len, &f)) {
+            free(body);
+            return false;
+        }
+        bool pong = f.body == TL_BODY_PONG && f.corr == corr;
+        bool error = f.body == TL_BODY_ERROR;
+        free(body);
+        if (pong || error) {
+            return pong;
+        }
+    }
+    return false;
 }
 
 void tl_wire_close(struct tl_wire *w)
@@ -228,6 +272,19 @@ void tl_msg_ping(struct tl_pb *out, uint64_t corr)
     tl_pb_free(&m);
 }
 
+void tl_msg_subscribe(struct tl_pb *out, uint64_t corr, const char *topic, bool from_end,
+                      uint32_t credit)
+{
+    struct tl_pb m = {0};
+    tl_pb_bytes(&m, 1, topic, strlen(topic));
+    if (from_end) {
+        tl_pb_u64(&m, 3, 1);
+    }
+    tl_pb_u64(&m, 4, credit);
+    frame_of(out, corr, 7, &m);
+    tl_pb_free(&m);
+}
+
 static bool get_varint(const uint8_t *p, size_t len, size_t *pos, uint64_t *v)
 {
     *v = 0;
@@ -294,4 +351,68 @@ bool tl_frame_parse(const uint8_t *msg, size_t len, struct tl_frame *out)
         }
     }
     return pos == len && out->body != 0;
+}
+
+bool tl_error_parse(const struct tl_frame *f, int *code, char *msg, size_t cap)
+{
+    if (f->body != TL_BODY_ERROR) {
+        return false;
+    }
+    *code = 0;
+    if (cap) {
+        msg[0] = '\0';
+    }
+    size_t pos = 0;
+    struct tl_pb_field x;
+    while (tl_pb_next(f->p, f->n, &pos, &x)) {
+        if (x.field == 1 && x.wire == 0) {
+            *code = (int)x.v;
+        } else if (x.field == 2 && x.wire == 2 && cap) {
+            size_t n = x.n < cap - 1 ? x.n : cap - 1;
+            memcpy(msg, x.p, n);
+            msg[n] = '\0';
+        }
+    }
+    return true;
+}
+
+bool tl_http_get(int port, const char *path, int *status, char **body)
+{
+    int fd = tl_tcp_connect(port);
+    if (fd < 0) {
+        return false;
+    }
+    char req[512];
+    int n = snprintf(req, sizeof(req), "GET %s HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n", path);
+    struct tl_pb resp = {0};
+    bool ok = send(fd, req, (size_t)n, MSG_NOSIGNAL) == n;
+    char buf[4096];
+    ssize_t k;
+    while (ok && (k = recv(fd, buf, sizeof(buf), 0)) > 0) {
+        put(&resp, buf, (size_t)k);
+    }
+    close(fd);
+    put(&resp, "", 1);
+    const char *text = (const char *)resp.data;
+    const char *sep = strstr(text, "\r\n\r\n");
+    ok = ok && strncmp(text, "HTTP/1.", 7) == 0 && sep;
+    if (ok) {
+        *status = atoi(text + 9);
+        if (body) {
+            *body = strdup(sep + 4);
+        }
+    }
+    tl_pb_free(&resp);
+    return ok;
+}
+
+long long tl_metric(const char *text, const char *series)
+{
+    size_t n = strlen(series);
+    for (const char *p = text; p && *p; p = strchr(p, '\n'), p = p ? p + 1 : NULL) {
+        if (strncmp(p, series, n) == 0 && p[n] == ' ') {
+            return atoll(p + n + 1);
+        }
+    }
+    return -1;
 }

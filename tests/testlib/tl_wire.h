@@ -27,6 +27,15 @@ struct tl_wire {
 /* TLS 1.3 with a client certificate (leaf only); true when the handshake
  * completed and the server certificate verified against ca. */
 bool tl_wire_connect(struct tl_wire *w, int port, const char *cert, const char *key, const char *ca);
+/* The same, offering `resume` (may be NULL) for resumption. */
+bool tl_wire_connect_session(struct tl_wire *w, int port, const char *cert, const char *key,
+                             const char *ca, SSL_SESSION *resume);
+/* The session to resume later (SSL_SESSION_free it); NULL when none. A
+ * TLS 1.3 ticket arrives after the handshake: read a frame first. */
+SSL_SESSION *tl_wire_session(struct tl_wire *w);
+bool tl_wire_resumed(const struct tl_wire *w);
+/* Ping -> Pong round trip (frames of other kinds are skipped). */
+bool tl_wire_ping(struct tl_wire *w, uint64_t corr);
 void tl_wire_close(struct tl_wire *w); /* sends close_notify; safe twice */
 
 bool tl_wire_send(struct tl_wire *w, const void *p, size_t n);
@@ -52,6 +61,8 @@ void tl_msg_produce(struct tl_pb *out, uint64_t corr, const char *topic, const c
 void tl_msg_fetch(struct tl_pb *out, uint64_t corr, const char *topic, uint64_t offset,
                   uint32_t max_bytes);
 void tl_msg_ping(struct tl_pb *out, uint64_t corr);
+void tl_msg_subscribe(struct tl_pb *out, uint64_t corr, const char *topic, bool from_end,
+                      uint32_t credit);
 
 /* A field of a message: the first occurrence of `field`. */
 struct tl_pb_field {
@@ -72,5 +83,20 @@ struct tl_frame {
     size_t n;
 };
 bool tl_frame_parse(const uint8_t *msg, size_t len, struct tl_frame *f);
+
+/* Frame body numbers (ringward.Frame) and Error codes used by tests. */
+enum { TL_BODY_ERROR = 2, TL_BODY_PRODUCE_OK = 4, TL_BODY_SUBSCRIBE_OK = 8,
+       TL_BODY_DELIVERY = 10, TL_BODY_PONG = 12 };
+enum { TL_ERR_UNAUTHENTICATED = 1, TL_ERR_REVOKED = 6, TL_ERR_EXPIRED = 7 };
+/* An Error body: its code and message (copied, NUL-terminated). */
+bool tl_error_parse(const struct tl_frame *f, int *code, char *msg, size_t cap);
+
+/* ---- HTTP, for the metrics endpoint ---- */
+/* GET path on 127.0.0.1:port (HTTP/1.0): the status, and the body (heap,
+ * NUL-terminated) when body is non-NULL. False when no response came. */
+bool tl_http_get(int port, const char *path, int *status, char **body);
+/* The value of the sample `series` (e.g. `ringward_x{reason="y"}`) in a
+ * Prometheus text, or -1 when absent. */
+long long tl_metric(const char *text, const char *series);
 
 #endif

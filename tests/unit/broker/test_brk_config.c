@@ -158,3 +158,36 @@ Test(brk_config, units)
     cr_assert_str_eq(host, "::1");
     cr_assert_eq(port, 9);
 }
+
+Test(brk_config, enforcement_options)
+{
+    struct brk_config c;
+    enum brk_config_action act;
+    const char *argv[] = {"ringward", "--data-dir", "/d", "--crl", "/a.pem", "--crl=/b.der",
+                          "--crl-policy", "keep-last", "--metrics", "127.0.0.1:0",
+                          "--follow-interval", "50ms"};
+    cr_assert(rw_ok(parse(&c, &act, 12, argv)), "%s", rw_err_detail());
+    cr_assert_eq(c.n_crl, 2);
+    cr_assert_str_eq(c.crl[0], "/a.pem");
+    cr_assert_str_eq(c.crl[1], "/b.der");
+    cr_assert_eq(c.crl_policy, BRK_CRL_KEEP_LAST);
+    cr_assert(c.metrics);
+    cr_assert_str_eq(c.metrics_host, "127.0.0.1");
+    cr_assert_eq(c.metrics_port, 0);
+    cr_assert_eq(c.follow_interval_ms, 50);
+
+    const char *d[] = {"ringward", "--data-dir", "/d"};
+    cr_assert(rw_ok(parse(&c, &act, 3, d)));
+    cr_assert_eq(c.crl_policy, BRK_CRL_FAIL_CLOSED, "fail-closed by default");
+    cr_assert_not(c.metrics);
+    cr_assert_eq(c.n_crl, 0);
+    cr_assert_leq(c.follow_interval_ms, BRK_FOLLOW_MAX_MS);
+
+    const char *bad1[] = {"ringward", "--data-dir", "/d", "--crl-policy", "open"};
+    cr_assert_eq(parse(&c, &act, 5, bad1).err, RW_ERR_USAGE);
+    cr_assert(strstr(rw_err_detail(), "fail-closed"), "%s", rw_err_detail());
+    const char *bad2[] = {"ringward", "--data-dir", "/d", "--follow-interval", "1s"};
+    cr_assert_eq(parse(&c, &act, 5, bad2).err, RW_ERR_USAGE, "polls at least every 200 ms");
+    const char *bad3[] = {"ringward", "--data-dir", "/d", "--metrics", "nohost"};
+    cr_assert_eq(parse(&c, &act, 5, bad3).err, RW_ERR_USAGE);
+}
