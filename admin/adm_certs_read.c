@@ -5,6 +5,7 @@
 #include <time.h>
 
 #include "admin/adm_cmds.h"
+#include "admin/adm_print.h"
 #include "core/rw_hex.h"
 #include "core/rw_json.h"
 #include "security/sec_cert.h"
@@ -19,7 +20,7 @@ static const char *status_of(const struct rw_store_cert *c, int64_t now)
     return c->not_after <= now ? "expired" : "active";
 }
 
-static struct rw_result cert_json(struct rw_buf *b, const struct rw_store_cert *c, int64_t now)
+struct rw_result adm_print_cert_json(struct rw_buf *b, const struct rw_store_cert *c, int64_t now)
 {
     char serial[2 * RW_STORE_SERIAL_MAX + 1];
     rw_hex_encode(c->serial, c->serial_len, serial);
@@ -39,7 +40,7 @@ static struct rw_result cert_json(struct rw_buf *b, const struct rw_store_cert *
     return rw_buf_append_str(b, "}");
 }
 
-static void cert_row(const struct rw_store_cert *c, int64_t now)
+void adm_print_cert_row(const struct rw_store_cert *c, int64_t now)
 {
     char serial[2 * RW_STORE_SERIAL_MAX + 1], until[32];
     rw_hex_encode(c->serial, c->serial_len, serial);
@@ -75,9 +76,24 @@ static struct rw_result list(const struct adm_args *a, struct rw_store *s)
 {
     struct rw_store_cert_filter f;
     RW_GUARD(filter_from(a, &f));
+    int64_t within = 0;
+    const char *w = adm_get(a, "expiring-within");
+    if (w) {
+        RW_GUARD(adm_parse_duration(w, &within));
+        f.status = f.status == RW_STORE_ANY ? RW_STORE_ACTIVE : f.status;
+    }
     struct rw_store_cert *certs = NULL;
     size_t n = 0;
     RW_GUARD(rw_store_cert_list(s, &f, &certs, &n));
+    size_t kept = 0; /* --expiring-within: only those whose notAfter is that close */
+    for (size_t i = 0; i < n; i++) {
+        if (within > 0 && (certs[i].revoked || certs[i].not_after - f.now > within)) {
+            rw_store_cert_cleanup(&certs[i]);
+            continue;
+        }
+        certs[kept++] = certs[i];
+    }
+    n = kept;
     struct rw_result r = RW_SUCCESS;
     if (adm_flag(a, "json")) {
         struct rw_buf b;
@@ -88,7 +104,7 @@ static struct rw_result list(const struct adm_args *a, struct rw_store *s)
                 r = rw_buf_append_str(&b, ",");
             }
             if (rw_ok(r)) {
-                r = cert_json(&b, &certs[i], f.now);
+                r = adm_print_cert_json(&b, &certs[i], f.now);
             }
         }
         if (rw_ok(r) && rw_ok(r = rw_buf_append_str(&b, "]\n"))) {
@@ -99,7 +115,7 @@ static struct rw_result list(const struct adm_args *a, struct rw_store *s)
         printf("%-34s %-20s %-9s %-18s %-8s %s\n", "SERIAL", "PRINCIPAL", "ROLE", "CA", "STATUS",
                "NOT AFTER");
         for (size_t i = 0; i < n; i++) {
-            cert_row(&certs[i], f.now);
+            adm_print_cert_row(&certs[i], f.now);
         }
     }
     rw_store_cert_list_free(certs, n);
@@ -108,7 +124,7 @@ static struct rw_result list(const struct adm_args *a, struct rw_store *s)
 
 int adm_cmd_certs_list(const struct adm_args *a) { return adm_with_store(a, list); }
 
-static struct rw_result show_human(const struct rw_store_cert *c, int64_t now)
+struct rw_result adm_print_cert_human(const struct rw_store_cert *c, int64_t now)
 {
     char serial[2 * RW_STORE_SERIAL_MAX + 1], nb[32], na[32];
     rw_hex_encode(c->serial, c->serial_len, serial);
@@ -150,13 +166,13 @@ static struct rw_result show(const struct adm_args *a, struct rw_store *s)
     if (adm_flag(a, "json")) {
         struct rw_buf b;
         rw_buf_init(&b, 1u << 20);
-        r = cert_json(&b, &c, now);
+        r = adm_print_cert_json(&b, &c, now);
         if (rw_ok(r) && rw_ok(r = rw_buf_append_str(&b, "\n"))) {
             fwrite(b.data, 1, b.len, stdout);
         }
         rw_buf_cleanup(&b);
     } else {
-        r = show_human(&c, now);
+        r = adm_print_cert_human(&c, now);
     }
     rw_store_cert_cleanup(&c);
     return r;

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "admin/adm_remote.h"
 #include "admin/adm_table.h"
 
 #define RW_VERSION "0.1.0"
@@ -59,12 +60,12 @@ static const struct adm_cmd *lookup(int argc, char **argv, int *consumed)
  * every command parses them as its own. */
 static int hoist_globals(int argc, char **argv, char **out)
 {
-    static const char *const globals[] = {"--data-dir", "--passphrase-file"};
+    static const char *const globals[] = {"--data-dir", "--passphrase-file", "--server"};
     char *moved[8];
     int n_moved = 0, i = 1;
     while (i < argc && n_moved < 6) {
         bool hit = false;
-        for (size_t g = 0; g < 2; g++) {
+        for (size_t g = 0; g < sizeof(globals) / sizeof(globals[0]); g++) {
             size_t len = strlen(globals[g]);
             if (strncmp(argv[i], globals[g], len) == 0 && argv[i][len] == '=') {
                 moved[n_moved++] = argv[i++];
@@ -132,6 +133,18 @@ static int dispatch(int argc, char **argv)
     if (adm_flag(&args, "help")) {
         fputs(cmd->usage, stdout);
         return 0;
+    }
+    if (adm_remote_server(&args) && cmd->run != cmd->remote) {
+        if (!cmd->remote && !adm_get(&args, "server")) {
+            return cmd->run(&args); /* only $RINGWARD_SERVER: this one runs offline */
+        }
+        if (!cmd->remote) {
+            fprintf(stderr, "ringward-admin: '%s%s%s' works on a data directory only: drop "
+                            "--server / RINGWARD_SERVER\n",
+                    cmd->name, cmd->sub ? " " : "", cmd->sub ? cmd->sub : "");
+            return 2;
+        }
+        return cmd->remote(&args);
     }
     return cmd->run(&args);
 }

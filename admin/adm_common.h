@@ -27,6 +27,9 @@ struct adm_cmd {
     const char *usage;          /* the full --help text */
     const struct adm_opt *opts;
     int (*run)(const struct adm_args *a);
+    /* With --server / RINGWARD_SERVER: the same command over the admin
+     * RPC; NULL when the command only works on a data directory. */
+    int (*remote)(const struct adm_args *a);
 };
 
 /* --data-dir or ./data */

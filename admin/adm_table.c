@@ -2,8 +2,10 @@
 #include "admin/adm_table.h"
 
 #include "admin/adm_cmds.h"
+#include "admin/adm_remote_cmds.h"
 
-#define COMMON {"data-dir", true}, {"passphrase-file", true}
+#define COMMON {"data-dir", true}, {"passphrase-file", true}, {"server", true}, \
+    {"cert", true}, {"key", true}, {"ca", true}, {"server-ca", true}
 
 static const struct adm_opt init_opts[] = {
     COMMON, {"insecure-dev-keys", false}, {"key-alg", true}, {"org", true}, {NULL, false}};
@@ -21,12 +23,19 @@ static const struct adm_opt sign_opts[] = {
 static const struct adm_opt revoke_opts[] = {COMMON, {"reason", true}, {NULL, false}};
 static const struct adm_opt certs_list_opts[] = {
     COMMON, {"json", false}, {"role", true}, {"principal", true}, {"status", true},
-    {"ca-id", true}, {NULL, false}};
+    {"ca-id", true}, {"expiring-within", true}, {NULL, false}};
 static const struct adm_opt show_opts[] = {COMMON, {"json", false}, {NULL, false}};
 static const struct adm_opt crl_opts[] = {
     COMMON, {"ca", true}, {"der", false}, {"out", true}, {NULL, false}};
 static const struct adm_opt events_opts[] = {
-    COMMON, {"json", false}, {"since", true}, {NULL, false}};
+    COMMON, {"json", false}, {"since", true}, {"follow", false}, {NULL, false}};
+static const struct adm_opt tokens_opts[] = {
+    COMMON, {"principal", true}, {"role", true}, {"ttl", true}, {"json", false}, {NULL, false}};
+static const struct adm_opt approve_opts[] = {COMMON, {"ttl", true}, {NULL, false}};
+static const struct adm_opt reject_opts[] = {COMMON, {"reason", true}, {NULL, false}};
+static const struct adm_opt request_opts[] = {
+    COMMON, {"principal", true}, {"role", true}, {"token", true}, {"out", true},
+    {"no-wait", false}, {"poll-interval", true}, {"max-wait", true}, {NULL, false}};
 static const struct adm_opt acl_add_opts[] = {
     COMMON, {"principal", true}, {"topic", true}, {"op", true}, {"allow", false},
     {"deny", false}, {NULL, false}};
@@ -38,6 +47,11 @@ static const struct adm_opt verify_opts[] = {
 
 #define DATA_HELP \
     "  --data-dir DIR          the data directory (default ./data)\n"
+#define REMOTE_HELP \
+    "  --server HOST:PORT      run over the admin RPC (else $RINGWARD_SERVER; offline\n" \
+    "                          on the data directory when neither is set)\n" \
+    "  --cert/--key FILE       admin certificate (default DATA/pki/admin.pem, admin.key)\n" \
+    "  --ca FILE               CA bundle for the server (default DATA/pki/ca-chain.pem)\n"
 #define PASS_HELP \
     "  --passphrase-file FILE  CA key passphrase (else $RINGWARD_CA_PASSPHRASE)\n"
 
@@ -58,19 +72,19 @@ const struct adm_cmd adm_commands[] = {
      "It also seeds the ACL rules the demo needs (each an acl.added event):\n"
      "  allow producer-1 produce demo.*    allow consumer-1 consume demo.*\n"
      "  allow admin all *                  allow admin all cluster\n",
-     init_opts, adm_cmd_init},
+     init_opts, adm_cmd_init, NULL},
     {"ca", "list", "list CAs",
-     "usage: ringward-admin ca list [--json] [--data-dir DIR]\n", list_opts, adm_cmd_ca_list},
+     "usage: ringward-admin ca list [--json] [--data-dir DIR]\n", list_opts, adm_cmd_ca_list, adm_rpc_cmd_ca_list},
     {"ca", "intermediate", "create an intermediate CA under a parent CA",
      "usage: ringward-admin ca intermediate --parent-ca ID --cn NAME [--path-len N] [--org O]\n"
      "                                      [--ttl 5y|1825d] [--key-alg ALG]\n\n"
      "The new CA's id is a slug of NAME (e.g. 'Production CA' -> production-ca).\n"
      "Its lifetime is clipped to the parent's.\n\n" DATA_HELP PASS_HELP,
-     intermediate_opts, adm_cmd_ca_intermediate},
+     intermediate_opts, adm_cmd_ca_intermediate, adm_rpc_cmd_ca_intermediate},
     {"ca", "show", "print a CA's chain (PEM, the CA first)",
-     "usage: ringward-admin ca show ID [--data-dir DIR]\n", plain_opts, adm_cmd_ca_show},
+     "usage: ringward-admin ca show ID [--data-dir DIR]\n", plain_opts, adm_cmd_ca_show, adm_rpc_cmd_ca_show},
     {"ca", "disable", "stop a CA issuing (it stays trusted until revoked)",
-     "usage: ringward-admin ca disable ID [--data-dir DIR]\n", plain_opts, adm_cmd_ca_disable},
+     "usage: ringward-admin ca disable ID [--data-dir DIR]\n", plain_opts, adm_cmd_ca_disable, adm_rpc_cmd_ca_disable},
     {"certs", "issue", "issue a certificate with a server-generated key",
      "usage: ringward-admin certs issue --principal P --role broker|producer|consumer|admin\n"
      "                                  [--ca-id ID] [--san NAME]... [--ttl 90d]\n"
@@ -78,36 +92,36 @@ const struct adm_cmd adm_commands[] = {
      "Writes DIR/P.pem, DIR/P.key (0600, the only copy: the key is never stored) and\n"
      "DIR/ca-chain.pem; DIR defaults to DATA/pki. --san takes DNS:name, IP:addr or a bare\n"
      "name or address (broker certificates only).\n\n" DATA_HELP PASS_HELP,
-     issue_opts, adm_cmd_certs_issue},
+     issue_opts, adm_cmd_certs_issue, adm_rpc_cmd_certs_issue},
     {"certs", "sign-csr", "sign a PKCS#10 request (PEM or DER)",
      "usage: ringward-admin certs sign-csr FILE --role R [--principal P] [--ca-id ID]\n"
      "                                     [--ttl 90d] [--out FILE]\n\n"
      "The CSR's signature must verify. Only its public key, its CN (the principal) and,\n"
      "for brokers, its DNS/IP names are used; extensions come from the role's profile.\n"
      "Writes the certificate to FILE, or to standard output.\n\n" DATA_HELP PASS_HELP,
-     sign_opts, adm_cmd_certs_sign_csr},
+     sign_opts, adm_cmd_certs_sign_csr, adm_rpc_cmd_certs_sign_csr},
     {"certs", "revoke", "revoke a certificate",
      "usage: ringward-admin certs revoke SERIAL [--reason REASON]\n\n"
      "SERIAL is hex as `openssl x509 -serial` prints it. REASON is an RFC 5280 name:\n"
      "unspecified (default), keyCompromise, cACompromise, affiliationChanged, superseded,\n"
      "cessationOfOperation, certificateHold, privilegeWithdrawn, aACompromise.\n"
      "Revoking an intermediate CA's certificate rejects every chain through it.\n\n" DATA_HELP,
-     revoke_opts, adm_cmd_certs_revoke},
+     revoke_opts, adm_cmd_certs_revoke, adm_rpc_cmd_certs_revoke},
     {"certs", "list", "list certificates",
      "usage: ringward-admin certs list [--role R] [--principal P] [--ca-id ID]\n"
      "                                 [--status active|revoked|expired] [--json]\n\n" DATA_HELP,
-     certs_list_opts, adm_cmd_certs_list},
+     certs_list_opts, adm_cmd_certs_list, adm_rpc_cmd_certs_list},
     {"certs", "show", "show one certificate and its PEM",
      "usage: ringward-admin certs show SERIAL [--json]\n\n" DATA_HELP, show_opts,
-     adm_cmd_certs_show},
+     adm_cmd_certs_show, adm_rpc_cmd_certs_show},
     {"crl", "export", "sign and write CRLs",
      "usage: ringward-admin crl export [--ca ID] [--der] [--out FILE]\n\n"
      "Signs a fresh CRL (next CRL number) for one CA, or for every CA when --ca is not\n"
      "given (PEM, concatenated: ready for `openssl verify -crl_check -CRLfile`).\n\n" DATA_HELP
-     PASS_HELP, crl_opts, adm_cmd_crl_export},
+     PASS_HELP, crl_opts, adm_cmd_crl_export, NULL},
     {"events", NULL, "print the audit log, oldest first",
      "usage: ringward-admin events [--since SEQ] [--json]\n\n" DATA_HELP, events_opts,
-     adm_cmd_events},
+     adm_cmd_events, adm_rpc_cmd_events},
     {"verify", NULL, "verify any certificate chain (no data directory needed)",
      "usage: ringward-admin verify --ca FILE --cert FILE [--untrusted FILE] [--crl FILE]...\n"
      "                             [--at UNIX_TIME] [--purpose client|server]\n"
@@ -117,7 +131,7 @@ const struct adm_cmd adm_commands[] = {
      "strict profile and revocation from the CRLs (each verified against its issuer).\n"
      "Server names are matched against the SAN only. Exit 0 and the principal when\n"
      "accepted; exit 1 and the reason when not.\n",
-     verify_opts, adm_cmd_verify},
+     verify_opts, adm_cmd_verify, NULL},
     {"acl", "add", "add an authorization rule",
      "usage: ringward-admin acl add --principal P --topic PATTERN --op OP[,OP...]\n"
      "                              (--allow | --deny) [--data-dir DIR]\n\n"
@@ -133,17 +147,17 @@ const struct adm_cmd adm_commands[] = {
      "  --allow | --deny   the effect; a matching deny always wins over an allow\n\n"
      "What no rule allows is denied. Example:\n"
      "  ringward-admin acl add --principal 'billing-*' --topic 'orders.*' --op consume --allow\n\n"
-     DATA_HELP, acl_add_opts, adm_cmd_acl_add},
+     DATA_HELP, acl_add_opts, adm_cmd_acl_add, adm_rpc_cmd_acl_add},
     {"acl", "remove", "remove an authorization rule by id",
      "usage: ringward-admin acl remove RULE_ID [--data-dir DIR]\n\n"
      "Removes the rule (ids come from `acl add` and `acl list`; they are never reused)\n"
      "and records an acl.removed event. Exit 1 when no rule has this id.\n\n" DATA_HELP,
-     plain_opts, adm_cmd_acl_remove},
+     plain_opts, adm_cmd_acl_remove, adm_rpc_cmd_acl_remove},
     {"acl", "list", "list authorization rules, oldest first",
      "usage: ringward-admin acl list [--json] [--data-dir DIR]\n\n"
      "  --json             one JSON array of {id, principal, resource, ops, effect,\n"
      "                     created_at}\n\n" DATA_HELP,
-     list_opts, adm_cmd_acl_list},
+     list_opts, adm_cmd_acl_list, adm_rpc_cmd_acl_list},
     {"acl", "check", "show what the rules decide for one request",
      "usage: ringward-admin acl check --principal P --topic TOPIC --op OP [--data-dir DIR]\n\n"
      "Decides as a broker would: TOPIC is a topic name, or 'cluster' for admin\n"
@@ -153,6 +167,39 @@ const struct adm_cmd adm_commands[] = {
      "  DENY by rule 7 (deny * produce secret.*)\n"
      "  DENY (no matching rule: default deny)\n"
      "Exit status: 0 allowed, 1 denied (or the store could not be read), 2 usage error.\n\n"
-     DATA_HELP, acl_check_opts, adm_cmd_acl_check},
-    {NULL, NULL, NULL, NULL, NULL, NULL},
+     DATA_HELP, acl_check_opts, adm_cmd_acl_check, adm_rpc_cmd_acl_check},
+    {"crl", "get", "sign and print one CA's CRL",
+     "usage: ringward-admin crl get --ca ID [--der] [--out FILE]\n\n"
+     "Signs a fresh CRL for CA ID (offline, or over the admin RPC with --server; the\n"
+     "server is then verified with --server-ca FILE, default DATA/pki/ca-chain.pem).\n\n"
+     DATA_HELP REMOTE_HELP, crl_opts, adm_cmd_crl_export, adm_rpc_cmd_crl_get},
+    {"tokens", "create", "create a one-time enrollment token (remote)",
+     "usage: ringward-admin tokens create --principal P --role R [--ttl 1h] [--json]\n\n"
+     "Prints a token bound to P and R, usable once until it expires (at most 30d).\n"
+     "It is shown only now; the server keeps its SHA-256. --json prints {\"token\": ...}.\n\n"
+     REMOTE_HELP, tokens_opts, adm_cmd_tokens_create, adm_cmd_tokens_create},
+    {"certs", "pending", "list enrollment requests waiting for an operator (remote)",
+     "usage: ringward-admin certs pending [--json]\n\n" REMOTE_HELP, list_opts,
+     adm_cmd_certs_pending, adm_cmd_certs_pending},
+    {"certs", "approve", "approve an enrollment request: sign its CSR (remote)",
+     "usage: ringward-admin certs approve ID [--ttl 90d]\n\n" REMOTE_HELP, approve_opts,
+     adm_cmd_certs_approve, adm_cmd_certs_approve},
+    {"certs", "reject", "reject an enrollment request (remote)",
+     "usage: ringward-admin certs reject ID [--reason TEXT]\n\n" REMOTE_HELP, reject_opts,
+     adm_cmd_certs_reject, adm_cmd_certs_reject},
+    {"certs", "request", "enroll this machine: local key + CSR, submit, poll (remote)",
+     "usage: ringward-admin certs request --principal P --role R --out DIR [--token T]\n"
+     "                                    [--no-wait] [--poll-interval 5s] [--max-wait 1h]\n"
+     "                                    --server HOST:PORT --ca CA_BUNDLE\n\n"
+     "Makes DIR/P.key (0600, never sent) and a CSR, submits it without a client\n"
+     "certificate, and writes DIR/P.pem and DIR/ca-chain.pem once it is signed: at once\n"
+     "with a valid token, else when an operator runs `certs approve`. Re-running resumes\n"
+     "a pending request with the same key; a valid certificate for the key is left alone.\n"
+     "Exit status: 0 issued or unchanged, 1 locked by another run, 69 still pending\n"
+     "(--no-wait), 127 any other error (a rejected request removes its key and CSR).\n",
+     request_opts, adm_cmd_certs_request, adm_cmd_certs_request},
+    {"status", NULL, "show the server's version, uptime, event seq and counters (remote)",
+     "usage: ringward-admin status [--json]\n\n" REMOTE_HELP, list_opts, adm_cmd_status,
+     adm_cmd_status},
+    {NULL, NULL, NULL, NULL, NULL, NULL, NULL},
 };

@@ -192,4 +192,61 @@ RW_RESULT rw_store_acl_remove(struct rw_store *s, int64_t id);
 RW_RESULT rw_store_acl_list(struct rw_store *s, struct rw_store_acl **out, size_t *n);
 void rw_store_acl_list_free(struct rw_store_acl *a, size_t n); /* NULL is fine */
 
+/* Enrollment (store_enroll.c), used by security/sec_enroll.c:
+ *   enrollment_tokens(hash BLOB PRIMARY KEY, principal, role, expires_at, used_at)
+ *     -- the SHA-256 of a token, never the token; used_at NULL until used
+ *   csr_requests(id INTEGER PRIMARY KEY AUTOINCREMENT, principal, role,
+ *     csr_der, status, created_at, cert_serial)
+ *     -- status pending | approved | rejected; cert_serial once approved
+ * Use the mutations inside the transaction of their event. */
+#define RW_STORE_TOKEN_HASH_LEN 32
+#define RW_STORE_STATUS_MAX 16
+
+struct rw_store_token {
+    uint8_t hash[RW_STORE_TOKEN_HASH_LEN];
+    char principal[RW_STORE_NAME_MAX];
+    char role[16];
+    int64_t expires_at;
+    int64_t used_at;  /* 0 = unused */
+};
+
+/* EXISTS when the hash is already stored. */
+RW_RESULT rw_store_token_insert(struct rw_store *s, const struct rw_store_token *t);
+/* NOT_FOUND when no token has this hash. */
+RW_RESULT rw_store_token_get(struct rw_store *s, const uint8_t hash[RW_STORE_TOKEN_HASH_LEN],
+                             struct rw_store_token *out);
+/* Marks an unused token used at `now`: STATE when it was already used,
+ * NOT_FOUND when unknown. One UPDATE, so two users cannot both win. */
+RW_RESULT rw_store_token_use(struct rw_store *s, const uint8_t hash[RW_STORE_TOKEN_HASH_LEN],
+                             int64_t now);
+
+struct rw_store_csr_request {
+    int64_t id;                         /* set by insert; ignored by it */
+    char principal[RW_STORE_NAME_MAX];
+    char role[16];
+    uint8_t *csr_der;                   /* owned */
+    size_t csr_der_len;
+    char status[RW_STORE_STATUS_MAX];
+    int64_t created_at;
+    uint8_t cert_serial[RW_STORE_SERIAL_MAX];
+    size_t cert_serial_len;             /* 0 = none */
+};
+
+/* Inserts a copy (the caller keeps `r`); the new id into *id_out. */
+RW_RESULT rw_store_csr_request_insert(struct rw_store *s, const struct rw_store_csr_request *r,
+                                      int64_t *id_out);
+/* NOT_FOUND when no request has this id. Free with rw_store_csr_request_cleanup. */
+RW_RESULT rw_store_csr_request_get(struct rw_store *s, int64_t id, struct rw_store_csr_request *out);
+/* Requests with this status (NULL = any), oldest first. */
+RW_RESULT rw_store_csr_request_list(struct rw_store *s, const char *status,
+                                    struct rw_store_csr_request **out, size_t *n);
+RW_RESULT rw_store_csr_request_count(struct rw_store *s, const char *status, int64_t *out);
+/* Moves a request from status `from` to `to` (recording the serial when
+ * serial_len > 0): NOT_FOUND for an unknown id, STATE when it is not in `from`. */
+RW_RESULT rw_store_csr_request_set_status(struct rw_store *s, int64_t id, const char *from,
+                                          const char *to, const uint8_t *serial,
+                                          size_t serial_len);
+void rw_store_csr_request_cleanup(struct rw_store_csr_request *r);
+void rw_store_csr_request_list_free(struct rw_store_csr_request *r, size_t n);
+
 #endif

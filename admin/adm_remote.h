@@ -1,0 +1,62 @@
+/* admin/adm_remote.h — ringward-admin's transport to an admin listener:
+ * a blocking TLS 1.3 client (only the leaf certificate is sent, as our
+ * client library does) speaking length-prefixed ringward.admin.AdminFrame.
+ *
+ * Target: --server HOST:PORT, else $RINGWARD_SERVER. Credentials: --cert,
+ * --key (default DATA/pki/admin.pem, admin.key) and the CA bundle that
+ * verifies the server: --ca (default DATA/pki/ca-chain.pem; --server-ca
+ * where --ca names a CA id, as in `crl get`). Enrollment connects without
+ * a certificate. Every socket has a 30 s timeout.
+ */
+#ifndef RW_ADM_REMOTE_H
+#define RW_ADM_REMOTE_H
+
+#include <stdbool.h>
+
+#include "admin/adm_opts.h"
+#include "core/rw_result.h"
+#include "proto/admin.pb-c.h"
+
+struct adm_remote;
+
+/* Output building where a failure only means "print nothing more". */
+#define ADM_ACC(r, call) do { if (rw_ok(r)) { (r) = (call); } } while (0)
+
+/* --server or $RINGWARD_SERVER, or NULL when the command runs offline. */
+const char *adm_remote_server(const struct adm_args *a);
+
+enum adm_remote_auth {
+    ADM_REMOTE_CERT,      /* --cert/--key (or the defaults) */
+    ADM_REMOTE_NO_CERT,   /* enrollment: no client certificate */
+};
+
+struct adm_remote_opts {
+    const char *server;    /* HOST:PORT, [v6]:PORT */
+    const char *cert_file; /* NULL with ADM_REMOTE_NO_CERT */
+    const char *key_file;
+    const char *ca_file;
+};
+
+/* Fills opts from the arguments (defaults under the data directory);
+ * `ca_is_id`: the command's --ca names a CA, so only --server-ca is read. */
+void adm_remote_opts_from(const struct adm_args *a, enum adm_remote_auth auth, bool ca_is_id,
+                          struct adm_remote_opts *o);
+
+/* Connects and completes the handshake (the server verified against the
+ * CA file and its name). */
+RW_RESULT adm_remote_open(const struct adm_remote_opts *o, struct adm_remote **out);
+/* Sends `req` (its correlation_id is set here) and reads the response
+ * frame. An Error frame becomes a failure with the server's message in
+ * rw_err_detail() and the code mapped to an rw_err (NOT_FOUND, AUTH_*,
+ * LIMIT, STATE for INVALID_ARGUMENT, INTERNAL). On success the caller
+ * frees *resp with adm_remote_free. */
+RW_RESULT adm_remote_call(struct adm_remote *r, Ringward__Admin__AdminFrame *req,
+                          Ringward__Admin__AdminFrame **resp);
+void adm_remote_free(Ringward__Admin__AdminFrame *resp); /* NULL is fine */
+void adm_remote_close(struct adm_remote *r);             /* NULL is fine */
+
+/* Opens with the command's options, makes one call, closes. */
+RW_RESULT adm_remote_once(const struct adm_args *a, enum adm_remote_auth auth, bool ca_is_id,
+                          Ringward__Admin__AdminFrame *req, Ringward__Admin__AdminFrame **resp);
+
+#endif

@@ -1,0 +1,284 @@
+/* End-to-end: the real ringward-admin binary over the admin RPC (mTLS)
+ * against tl_admin_server, an in-process server over the same store. Each
+ * command's happy path and its main failure; enrollment with the Caramel
+ * exit codes. */
+#include <criterion/criterion.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <unistd.h>
+
+#include "tests/testlib/tl_admin_server.h"
+#include "tests/testlib/tl_fs.h"
+#include "tests/testlib/tl_proc.h"
+
+#define PASS "correct horse battery staple"
+
+static char *dir;
+static char data[4096], offline[8192], remote[8300], ca[4200];
+static struct tl_admin_server *srv;
+
+static void setup(void)
+{
+    dir = tl_tmpdir("admin-remote");
+    cr_assert_not_null(dir);
+    setenv("RINGWARD_CA_PASSPHRASE", PASS, 1);
+    unsetenv("RINGWARD_SERVER");
+    snprintf(data, sizeof(data), "%s/data", dir);
+    snprintf(offline, sizeof(offline), "%s --data-dir %s", tl_bin("ringward-admin"), data);
+    char *out = NULL;
+    int rc = tl_sh(&out, "%s init", offline);
+    cr_assert_eq(rc, 0, "init failed: %s", out);
+    free(out);
+    char cert[4200], key[4200];
+    snprintf(cert, sizeof(cert), "%s/pki/broker.pem", data);
+    snprintf(key, sizeof(key), "%s/pki/broker.key", data);
+    snprintf(ca, sizeof(ca), "%s/pki/ca-chain.pem", data);
+    struct rw_adm_service_cfg cfg = {.principal_rate = 1000, .principal_burst = 1000,
+                                     .address_rate = 1000, .address_burst = 1000};
+    srv = tl_admin_server_start(data, PASS, cert, key, &cfg);
+    cr_assert_not_null(srv);
+    snprintf(remote, sizeof(remote), "%s --server 127.0.0.1:%d", offline,
+             tl_admin_server_port(srv));
+}
+
+static void teardown(void)
+{
+    tl_admin_server_stop(srv);
+    tl_rmtree(dir);
+    free(dir);
+}
+
+TestSuite(admin_remote, .init = setup, .fini = teardown, .timeout = 120);
+
+
+Test(admin_remote, ca_list_is_the_same_over_rpc)
+{
+    char *a = NULL, *b = NULL;
+    cr_assert_eq(tl_sh(&a, "%s ca list 2>/dev/null", offline), 0);
+    cr_assert_eq(tl_sh(&b, "%s ca list", remote), 0, "%s", b);
+    cr_assert_str_eq(a, b);
+    free(a);
+    free(b);
+    cr_assert_eq(tl_sh(&b, "%s ca show intermediate-ca", remote), 0, "%s", b);
+    cr_assert_eq(tl_count(b, "BEGIN CERTIFICATE"), 2);
+    free(b);
+    cr_assert_neq(tl_sh(&b, "%s ca show no-such-ca", remote), 0);
+    cr_assert(strstr(b, "NOT_FOUND"), "%s", b);
+    free(b);
+}
+
+Test(admin_remote, issue_writes_the_bundle_and_the_event_names_the_admin)
+{
+    char *out = NULL;
+    int rc = tl_sh(&out, "%s certs issue --principal svc-1 --role producer --out %s/out", remote,
+                   dir);
+    cr_assert_eq(rc, 0, "%s", out);
+    free(out);
+    char path[4300];
+    snprintf(path, sizeof(path), "%s/out/svc-1.key", dir);
+    cr_assert_eq(tl_file_mode(path), 0600);
+    snprintf(path, sizeof(path), "%s/out/ca-chain.pem", dir);
+    cr_assert_neq(tl_file_mode(path), -1);
+    rc = tl_sh(&out, "%s events --json", remote);
+    cr_assert_eq(rc, 0, "%s", out);
+    cr_assert(strstr(out, "\"actor\":\"admin\",\"kind\":\"cert.issued\""), "%s", out);
+    free(out);
+    rc = tl_sh(&out, "%s certs issue --principal svc-2 --role wizard --out %s/out", remote, dir);
+    cr_assert_neq(rc, 0);
+    cr_assert(strstr(out, "INVALID_ARGUMENT"), "%s", out);
+    free(out);
+}
+
+Test(admin_remote, producer_certificate_is_permission_denied)
+{
+    char *out = NULL;
+    int rc = tl_sh(&out,
+                   "%s certs issue --principal x --role admin --cert %s/pki/producer-1.pem "
+                   "--key %s/pki/producer-1.key --out %s/out",
+                   remote, data, data, dir);
+    cr_assert_eq(rc, 1, "%s", out);
+    cr_assert(strstr(out, "PERMISSION_DENIED"), "%s", out);
+    free(out);
+}
+
+static char *first_serial(const char *principal)
+{
+    char *out = NULL;
+    int rc = tl_sh(&out, "%s certs list --principal %s --json", remote, principal);
+    cr_assert_eq(rc, 0, "%s", out);
+    char *p = strstr(out, "\"serial\":\"");
+    cr_assert(p, "%s", out);
+    char *s = strndup(p + 10, 32);
+    free(out);
+    return s;
+}
+
+Test(admin_remote, revoke_list_show_and_crl)
+{
+    char *serial = first_serial("consumer-1");
+    char *out = NULL;
+    int rc = tl_sh(&out, "%s certs revoke %s --reason keyCompromise", remote, serial);
+    cr_assert_eq(rc, 0, "%s", out);
+    free(out);
+    rc = tl_sh(&out, "%s certs revoke %s", remote, serial);
+    cr_assert_eq(rc, 1, "revoking twice: %s", out);
+    free(out);
+    rc = tl_sh(&out, "%s certs list --status revoked", remote);
+    cr_assert(strstr(out, serial), "%s", out);
+    free(out);
+    rc = tl_sh(&out, "%s certs show %s", remote, serial);
+    cr_assert_eq(rc, 0, "%s", out);
+    cr_assert(strstr(out, "keyCompromise") && strstr(out, "lineage"), "%s", out);
+    free(out);
+    rc = tl_sh(&out, "%s crl get --ca intermediate-ca", remote);
+    cr_assert_eq(rc, 0, "%s", out);
+    cr_assert(strstr(out, "BEGIN X509 CRL"), "%s", out);
+    free(out);
+    rc = tl_sh(&out, "%s crl get --ca nope", remote);
+    cr_assert_eq(rc, 1, "%s", out);
+    free(out);
+    free(serial);
+}
+
+Test(admin_remote, acl_and_status)
+{
+    char *out = NULL;
+    int rc = tl_sh(&out, "%s acl add --principal billing --topic 'orders.*' --op consume --allow",
+                   remote);
+    cr_assert_eq(rc, 0, "%s", out);
+    free(out);
+    rc = tl_sh(&out, "{ %s acl check --principal billing --topic orders.eu --op consume 2>&1; }",
+               remote);
+    cr_assert_eq(rc, 0, "%s", out);
+    cr_assert(strstr(out, "ALLOW by rule"), "%s", out);
+    free(out);
+    rc = tl_sh(&out, "%s acl check --principal billing --topic orders.eu --op produce", remote);
+    cr_assert_eq(rc, 1, "%s", out);
+    free(out);
+    rc = tl_sh(&out, "%s acl list", remote);
+    cr_assert(strstr(out, "billing"), "%s", out);
+    free(out);
+    rc = tl_sh(&out, "%s status", remote);
+    cr_assert_eq(rc, 0, "%s", out);
+    cr_assert(strstr(out, "event seq:"), "%s", out);
+    free(out);
+    rc = tl_sh(&out, "%s --server 127.0.0.1:1 status", offline);
+    cr_assert_neq(rc, 0, "%s", out);
+    free(out);
+}
+
+/* `certs request` for principal p with extra arguments; the exit code. */
+static int request(const char *p, const char *extra, char **out)
+{
+    return tl_sh(out,
+                 "%s certs request --principal %s --role producer --out %s/edge --ca %s "
+                 "--poll-interval 1s --max-wait 20s %s",
+                 remote, p, dir, ca, extra);
+}
+
+static char *token(const char *p)
+{
+    char *out = NULL;
+    int rc = tl_sh(&out, "{ %s tokens create --principal %s --role producer --ttl 1h --json "
+                         "2>/dev/null; }", remote, p);
+    cr_assert_eq(rc, 0, "%s", out);
+    char *t = strstr(out, "\"token\":\"");
+    cr_assert(t, "%s", out);
+    t = strndup(t + 9, strcspn(t + 9, "\""));
+    free(out);
+    return t;
+}
+
+Test(admin_remote, token_enrollment_once_and_unchanged)
+{
+    char *t = token("edge-1"), extra[256], *out = NULL;
+    snprintf(extra, sizeof(extra), "--token %s", t);
+    int rc = request("edge-1", extra, &out);
+    cr_assert_eq(rc, 0, "%s", out);
+    free(out);
+    rc = request("edge-1", "", &out);
+    cr_assert_eq(rc, 0, "%s", out);
+    cr_assert(strstr(out, "unchanged"), "%s", out);
+    free(out);
+    rc = request("edge-2", extra, &out); /* the token is used and bound to edge-1 */
+    cr_assert_eq(rc, 127, "%s", out);
+    cr_assert(strstr(out, "PERMISSION_DENIED"), "%s", out);
+    free(out);
+    free(t);
+}
+
+static long pending_id(void)
+{
+    char *out = NULL;
+    int rc = tl_sh(&out, "%s certs pending --json", remote);
+    cr_assert_eq(rc, 0, "%s", out);
+    char *p = strstr(out, "\"id\":");
+    cr_assert(p, "%s", out);
+    long id = strtol(p + 5, NULL, 10);
+    free(out);
+    return id;
+}
+
+Test(admin_remote, pending_then_approved_keeps_the_key)
+{
+    char *out = NULL, key[4300];
+    int rc = request("edge-3", "--no-wait", &out);
+    cr_assert_eq(rc, 69, "%s", out);
+    free(out);
+    snprintf(key, sizeof(key), "%s/edge/edge-3.key", dir);
+    char *k1 = tl_read_file(key, NULL);
+    cr_assert_eq(tl_file_mode(key), 0600);
+    rc = request("edge-3", "--no-wait", &out); /* resumes: no new request, same key */
+    cr_assert_eq(rc, 69, "%s", out);
+    free(out);
+    long id = pending_id();
+    rc = tl_sh(&out, "%s certs approve %ld", remote, id);
+    cr_assert_eq(rc, 0, "%s", out);
+    free(out);
+    rc = request("edge-3", "", &out);
+    cr_assert_eq(rc, 0, "%s", out);
+    free(out);
+    char *k2 = tl_read_file(key, NULL);
+    cr_assert_str_eq(k1, k2);
+    free(k1);
+    free(k2);
+    rc = tl_sh(&out, "%s certs approve %ld", remote, id);
+    cr_assert_eq(rc, 1, "approving twice: %s", out);
+    free(out);
+}
+
+Test(admin_remote, rejected_request_removes_key_and_csr)
+{
+    char *out = NULL, key[4300];
+    int rc = request("edge-4", "--no-wait", &out);
+    cr_assert_eq(rc, 69, "%s", out);
+    free(out);
+    rc = tl_sh(&out, "%s certs reject %ld --reason unknown", remote, pending_id());
+    cr_assert_eq(rc, 0, "%s", out);
+    free(out);
+    rc = request("edge-4", "", &out);
+    cr_assert_eq(rc, 127, "%s", out);
+    cr_assert(strstr(out, "rejected"), "%s", out);
+    free(out);
+    snprintf(key, sizeof(key), "%s/edge/edge-4.key", dir);
+    cr_assert_eq(tl_file_mode(key), -1);
+}
+
+Test(admin_remote, concurrent_run_exits_1)
+{
+    char path[4300];
+    snprintf(path, sizeof(path), "%s/edge", dir);
+    cr_assert_eq(tl_sh(NULL, "mkdir -p %s", path), 0);
+    snprintf(path, sizeof(path), "%s/edge/edge-5.key", dir);
+    int fd = open(path, O_RDWR | O_CREAT, 0600);
+    cr_assert(fd >= 0 && flock(fd, LOCK_EX) == 0);
+    char *out = NULL;
+    int rc = request("edge-5", "--no-wait", &out);
+    cr_assert_eq(rc, 1, "%s", out);
+    cr_assert(strstr(out, "locked"), "%s", out);
+    free(out);
+    close(fd);
+}
