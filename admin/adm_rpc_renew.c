@@ -12,6 +12,7 @@
 
 #include "admin/adm_rpc_internal.h"
 #include "core/rw_hex.h"
+#include "core/rw_json.h"
 #include "security/sec_csr.h"
 #include "security/sec_enroll.h"
 #include "security/sec_names.h"
@@ -75,16 +76,28 @@ static struct rw_result check_csr(struct adm_call *c, const struct rw_store_cert
 static struct rw_result supersede(struct adm_call *c, const char *old_hex, const char *new_hex,
                                   const char *principal)
 {
-    char payload[256];
-    snprintf(payload, sizeof(payload), "{\"principal\":\"%s\",\"by\":\"%s\"}", principal, new_hex);
-    RW_GUARD(rw_store_tx_begin(c->svc->store));
-    struct rw_result r =
-        rw_store_event_append(c->svc->store, c->actor, "cert.superseded", old_hex, payload, NULL);
-    if (!rw_ok(r)) {
-        rw_store_tx_rollback(c->svc->store);
-        return r;
+    struct rw_buf payload;
+    rw_buf_init(&payload, 4096);
+    struct rw_result r = rw_buf_append_str(&payload, "{");
+    if (rw_ok(r)) {
+        r = rw_json_kv_str(&payload, true, "principal", principal);
     }
-    return rw_store_tx_commit(c->svc->store);
+    if (rw_ok(r)) {
+        r = rw_json_kv_str(&payload, false, "by", new_hex);
+    }
+    if (rw_ok(r)) {
+        r = rw_buf_append_str(&payload, "}");
+    }
+    if (rw_ok(r)) {
+        r = rw_buf_terminate(&payload);
+    }
+    if (rw_ok(r) && rw_ok(r = rw_store_tx_begin(c->svc->store))) {
+        r = rw_store_event_append(c->svc->store, c->actor, "cert.superseded", old_hex,
+                                  (const char *)payload.data, NULL);
+        r = rw_ok(r) ? rw_store_tx_commit(c->svc->store) : (rw_store_tx_rollback(c->svc->store), r);
+    }
+    rw_buf_cleanup(&payload);
+    return r;
 }
 
 static struct rw_result renew(struct adm_call *c, const struct rw_store_cert *old,

@@ -1,4 +1,5 @@
-/* broker/brk_app.c — frame input loop, dispatch, Produce, Fetch, Ping. */
+/* broker/brk_app.c — frame input loop, dispatch, Produce, Fetch, Ping (each
+ * Produce and Fetch passes the ACL gate of brk_authz.c first). */
 #include "broker/brk_app.h"
 
 #include <stdlib.h>
@@ -83,11 +84,16 @@ static struct rw_result grow_in(struct brk_app_ctx *w, size_t n)
     return RW_SUCCESS;
 }
 
-static struct rw_result produce(struct brk_app_ctx *w, uint64_t corr,
+static struct rw_result produce(struct brk_app_ctx *w, struct brk_app *a, uint64_t corr,
                                 const Ringward__ProduceRequest *req, struct rw_buf *out)
 {
+    bool allowed = false; /* decided before the topic is created */
+    RW_GUARD(brk_app_authorize(w, a, corr, req->topic, RW_ACL_PRODUCE, out, &allowed));
+    if (!allowed) {
+        return RW_SUCCESS;
+    }
     struct brk_topic *t = NULL;
-    struct rw_result r = brk_topics_get(w->topics, req->topic ? req->topic : "", true, &t);
+    struct rw_result r = brk_topics_get(w->topics, req->topic, true, &t);
     if (!rw_ok(r)) {
         int code = r.err == RW_ERR_LIMIT ? ERR_CODE(RESOURCE_EXHAUSTED) : ERR_CODE(INVALID_ARGUMENT);
         return brk_app_error(w, out, corr, code, rw_err_detail());
@@ -180,21 +186,25 @@ static size_t batch_bytes(const struct brk_app_ctx *w, size_t asked)
     return asked && asked < cap ? asked : cap;
 }
 
-static struct rw_result fetch(struct brk_app_ctx *w, uint64_t corr, const Ringward__FetchRequest *req,
-                              struct rw_buf *out)
+static struct rw_result fetch(struct brk_app_ctx *w, struct brk_app *a, uint64_t corr,
+                              const Ringward__FetchRequest *req, struct rw_buf *out)
 {
+    bool allowed = false;
+    RW_GUARD(brk_app_authorize(w, a, corr, req->topic, RW_ACL_CONSUME, out, &allowed));
+    if (!allowed) {
+        return RW_SUCCESS;
+    }
     struct brk_topic *t = NULL;
-    const char *name = req->topic ? req->topic : "";
-    struct rw_result r = brk_topics_get(w->topics, name, false, &t);
-    struct fetch_arg a = {w, out, corr};
+    struct rw_result r = brk_topics_get(w->topics, req->topic, false, &t);
+    struct fetch_arg fa = {w, out, corr};
     if (r.err == RW_ERR_NOT_FOUND) {
-        return fetch_emit(&a, req->offset, NULL, 0, 0); /* nothing yet: empty */
+        return fetch_emit(&fa, req->offset, NULL, 0, 0); /* nothing yet: empty */
     }
     if (!rw_ok(r)) {
         return brk_app_error(w, out, corr, ERR_CODE(INVALID_ARGUMENT), rw_err_detail());
     }
     return brk_topic_read(t, req->offset, BRK_APP_MAX_BATCH, batch_bytes(w, req->max_bytes),
-                          w->views, fetch_emit, &a);
+                          w->views, fetch_emit, &fa);
 }
 
 static struct rw_result pong(struct brk_app_ctx *w, uint64_t corr, struct rw_buf *out)
@@ -213,9 +223,9 @@ struct rw_result brk_app_dispatch(struct brk_app_ctx *w, struct brk_app *a, cons
     uint64_t corr = f->correlation_id;
     switch (f->body_case) {
     case RINGWARD__FRAME__BODY_PRODUCE:
-        return produce(w, corr, f->produce, out);
+        return produce(w, a, corr, f->produce, out);
     case RINGWARD__FRAME__BODY_FETCH:
-        return fetch(w, corr, f->fetch, out);
+        return fetch(w, a, corr, f->fetch, out);
     case RINGWARD__FRAME__BODY_SUBSCRIBE:
         return brk_app_subscribe(w, a, corr, f->subscribe, out);
     case RINGWARD__FRAME__BODY_CREDIT:

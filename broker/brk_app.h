@@ -12,6 +12,16 @@
  * `credit` records are pushed until Credit grants more; pushes stop while
  * the output buffer holds max_output bytes, so a slow consumer bounds
  * what the broker buffers for it.
+ *
+ * Authorization: every Produce (op produce), Fetch and Subscribe (op
+ * consume) is decided by the worker's ACL snapshot (brk_app_ctx.acl) for
+ * the connection's principal, through the connection's decision cache
+ * (brk_app.acl). A denial is an Error {the request's correlation_id,
+ * PERMISSION_DENIED, "principal P may not produce to T"} and processing
+ * goes on: the connection stays open. A connection not yet bound to a
+ * principal (brk_app_auth), or a context without a snapshot, is denied
+ * everything. brk_app_acl_sweep ends the subscriptions a new snapshot no
+ * longer allows.
  */
 #ifndef RW_BRK_APP_H
 #define RW_BRK_APP_H
@@ -25,6 +35,7 @@
 #include "core/rw_buf.h"
 #include "core/rw_result.h"
 #include "proto/broker.pb-c.h"
+#include "security/sec_acl.h"
 
 #define BRK_APP_MAX_SUBS 16      /* per connection */
 #define BRK_APP_MAX_BATCH 4096   /* records per response or push */
@@ -42,6 +53,7 @@ struct brk_app_ctx {
     struct brk_rec *in;        /* produce input, grown on demand */
     size_t in_cap;
     struct brk_app_counters counters; /* written by this worker only */
+    const struct rw_sec_acl *acl; /* borrowed: the worker's snapshot; NULL denies all */
 };
 
 struct brk_sub {
@@ -54,13 +66,19 @@ struct brk_sub {
 struct brk_app {
     struct brk_sub subs[BRK_APP_MAX_SUBS];
     unsigned n_subs;
+    uint64_t conn_id;              /* for logs */
+    struct rw_sec_acl_cache acl;   /* bound to the principal by brk_app_auth */
 };
 
 RW_RESULT brk_app_ctx_init(struct brk_app_ctx *w, struct brk_topics *topics, unsigned worker,
                            size_t max_frame, size_t max_output);
 void brk_app_ctx_cleanup(struct brk_app_ctx *w);
 
+/* No subscriptions and no principal yet (everything is denied). */
 void brk_app_init(struct brk_app *a);
+/* Binds the connection to its authenticated principal (borrowed: it must
+ * outlive `a`; the connection owns both). */
+void brk_app_auth(struct brk_app *a, uint64_t conn_id, const char *principal);
 /* Drops the subscriptions (and their per-worker counts). */
 void brk_app_cleanup(struct brk_app_ctx *w, struct brk_app *a);
 
@@ -96,6 +114,24 @@ RW_RESULT brk_app_subscribe(struct brk_app_ctx *w, struct brk_app *a, uint64_t c
                             const Ringward__SubscribeRequest *req, struct rw_buf *out);
 RW_RESULT brk_app_credit(struct brk_app_ctx *w, struct brk_app *a, uint64_t corr,
                          const Ringward__Credit *c, struct rw_buf *out);
+
+/* The ACL gate of one request on `topic` for `op` (RW_ACL_PRODUCE or
+ * RW_ACL_CONSUME). *allowed false means an Error frame answering `corr`
+ * was appended: INVALID_ARGUMENT for a topic that is not a valid name,
+ * else PERMISSION_DENIED (counted, and logged once per cached decision). */
+RW_RESULT brk_app_authorize(struct brk_app_ctx *w, struct brk_app *a, uint64_t corr,
+                            const char *topic, unsigned op, struct rw_buf *out, bool *allowed);
+
+/* Re-decides every subscription of `a` against w->acl: each one no longer
+ * allowed is dropped and answered with an Error {its Subscribe's
+ * correlation_id, PERMISSION_DENIED}; *ended counts them. A subscription
+ * is dropped even when its Error frame does not fit (the error is then
+ * returned and the caller closes the connection). */
+RW_RESULT brk_app_acl_sweep(struct brk_app_ctx *w, struct brk_app *a, struct rw_buf *out,
+                            unsigned *ended);
+
+/* Copies s into out for a log value: quotes become ', control bytes spaces. */
+const char *brk_log_clean(const char *s, char *out, size_t cap);
 
 /* Counts n records (and their key+value bytes) handed to a consumer. */
 void brk_app_count_consumed(struct brk_app_ctx *w, const struct brk_rec *v, size_t n);

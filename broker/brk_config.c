@@ -9,7 +9,8 @@
 #include <string.h>
 
 enum opt_type {
-    T_PATH, T_UINT, T_SIZE, T_DURATION, T_BOOL, T_LOGLEVEL, T_LISTEN, T_CRL, T_CRL_POLICY, T_METRICS
+    T_PATH, T_UINT, T_SIZE, T_DURATION, T_BOOL, T_LOGLEVEL, T_LISTEN, T_CRL, T_CRL_POLICY, T_METRICS,
+    T_PRINCIPAL_FROM
 };
 
 struct opt {
@@ -43,7 +44,26 @@ static const struct opt opts[] = {
     {"crl-policy", T_CRL_POLICY, 0, 0},
     {"metrics", T_METRICS, 0, 0},
     {"follow-interval", T_DURATION, F(follow_interval_ms)},
+    {"principal-from", T_PRINCIPAL_FROM, 0, 0},
 };
+
+static const char *const principal_from_names[] = {"cn", "san-uri", "san-dns"};
+
+const char *brk_principal_from_name(enum brk_principal_from f)
+{
+    return (unsigned)f < 3 ? principal_from_names[f] : "cn";
+}
+
+bool brk_principal_from_parse(const char *s, enum brk_principal_from *out)
+{
+    for (unsigned i = 0; i < 3; i++) {
+        if (strcmp(s, principal_from_names[i]) == 0) {
+            *out = (enum brk_principal_from)i;
+            return true;
+        }
+    }
+    return false;
+}
 
 void brk_config_defaults(struct brk_config *c)
 {
@@ -59,6 +79,7 @@ void brk_config_defaults(struct brk_config *c)
     c->log_level = RW_LOG_INFO;
     c->crl_policy = BRK_CRL_FAIL_CLOSED;
     c->follow_interval_ms = 100;
+    c->principal_from = BRK_PRINCIPAL_CN;
 }
 
 struct rw_result brk_config_parse_duration_ms(const char *s, uint32_t *out)
@@ -245,6 +266,10 @@ struct rw_result brk_config_set(struct brk_config *c, const char *key, const cha
     case T_METRICS:
         r = brk_config_parse_listen(value, c->metrics_host, &c->metrics_port);
         c->metrics = rw_ok(r);
+        break;
+    case T_PRINCIPAL_FROM:
+        RW_ENSURE_MSG(brk_principal_from_parse(value, &c->principal_from), RW_ERR_USAGE,
+                      "--principal-from: '%s' is not cn, san-uri or san-dns", value);
         break;
     }
     return rw_ok(r) ? r : prefixed(RW_ERR_USAGE, "--", key);

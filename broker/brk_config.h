@@ -30,6 +30,13 @@ enum brk_crl_policy {
     BRK_CRL_KEEP_LAST,       /* keep the last good CRL, warn, count it */
 };
 
+/* Which part of a client certificate names its principal. */
+enum brk_principal_from {
+    BRK_PRINCIPAL_CN = 0,  /* the subject CN (default) */
+    BRK_PRINCIPAL_SAN_URI, /* the first SAN URI (SPIFFE style) */
+    BRK_PRINCIPAL_SAN_DNS, /* the first SAN DNS name */
+};
+
 struct brk_config {
     char data_dir[BRK_PATH_MAX];
     char config_file[BRK_PATH_MAX];
@@ -57,6 +64,7 @@ struct brk_config {
     uint32_t follow_interval_ms;   /* event-log poll period */
     bool tls12;
     bool stateless_tickets;
+    enum brk_principal_from principal_from;
 };
 
 enum brk_config_action { BRK_RUN, BRK_HELP, BRK_VERSION };
@@ -81,6 +89,10 @@ RW_RESULT brk_config_finish(struct brk_config *c);
 RW_RESULT brk_config_parse_duration_ms(const char *s, uint32_t *out);
 RW_RESULT brk_config_parse_size(const char *s, uint64_t *out);
 RW_RESULT brk_config_parse_listen(const char *s, char host[BRK_HOST_MAX], uint16_t *port);
+
+/* "cn", "san-uri", "san-dns"; parse is false for anything else. */
+const char *brk_principal_from_name(enum brk_principal_from f);
+bool brk_principal_from_parse(const char *s, enum brk_principal_from *out);
 
 /* The --help text (man-page style). */
 const char *brk_config_usage(void);

@@ -45,6 +45,19 @@ static void topic_notify(void *arg, unsigned worker)
     brk_worker_wake(&sh->workers[worker]);
 }
 
+static enum rw_sec_principal_src principal_src(enum brk_principal_from f)
+{
+    switch (f) {
+    case BRK_PRINCIPAL_SAN_URI:
+        return RW_PRINCIPAL_SAN_URI;
+    case BRK_PRINCIPAL_SAN_DNS:
+        return RW_PRINCIPAL_SAN_DNS;
+    case BRK_PRINCIPAL_CN:
+    default:
+        return RW_PRINCIPAL_CN;
+    }
+}
+
 /* The store handle (read only by convention: the broker never writes),
  * the first policy (trust snapshot), the auth manager and the shared TLS
  * context. */
@@ -58,11 +71,13 @@ static struct rw_result open_security(struct daemon *d)
     struct brk_enforce_cfg ecfg = {.cfg = d->cfg, .sh = &d->sh, .store = d->store};
     RW_GUARD(brk_enforce_new(&ecfg, &d->enforce));
     struct brk_policy *p = brk_policy_current(&d->sh);
-    struct rw_sec_auth_cfg acfg = {.principal_src = RW_PRINCIPAL_CN};
+    struct rw_sec_auth_cfg acfg = {.principal_src = principal_src(d->cfg->principal_from)};
     struct rw_result r = rw_sec_auth_new(&acfg, p->trust, &d->sh.auth);
-    RW_LOG(RW_LOG_INFO, "trust_loaded", "cas=%zu revoked=%zu crls=%u crl_policy=%s",
-           rw_sec_trust_ca_count(p->trust), rw_sec_revset_count(rw_sec_trust_revset(p->trust)),
-           d->cfg->n_crl, d->cfg->crl_policy == BRK_CRL_KEEP_LAST ? "keep-last" : "fail-closed");
+    RW_LOG(RW_LOG_INFO, "trust_loaded", "cas=%zu revoked=%zu crls=%u crl_policy=%s "
+           "principal_from=%s", rw_sec_trust_ca_count(p->trust),
+           rw_sec_revset_count(rw_sec_trust_revset(p->trust)), d->cfg->n_crl,
+           d->cfg->crl_policy == BRK_CRL_KEEP_LAST ? "keep-last" : "fail-closed",
+           brk_principal_from_name(d->cfg->principal_from));
     brk_policy_unref(p);
     RW_GUARD(r);
     struct brk_tls_ref *tls = NULL;
@@ -215,6 +230,7 @@ static void daemon_cleanup(struct daemon *d)
     brk_topics_free(d->sh.topics);
     brk_tls_ref_put(d->sh.tls);     /* the last context: before the auth manager */
     brk_policy_unref(d->sh.policy);
+    rw_sec_acl_unref(d->sh.acl);
     rw_sec_auth_free(d->sh.auth);
     brk_enforce_free(d->enforce);
     rw_store_close(d->store);

@@ -2,15 +2,16 @@
  *
  * brk_daemon_run opens the store under cfg->data_dir, builds the first
  * policy (store CAs and revocations, --trust-bundle, --crl files: see
- * broker/brk_enforce.h), creates the authentication manager, one TLS
+ * broker/brk_enforce.h) and the first ACL snapshot, creates the
+ * authentication manager (principals named per --principal-from), one TLS
  * server context shared by all workers, one io_uring worker thread per
- * worker, the follower thread (store events: trust rebuilds and live
- * enforcement) and, with --metrics, the metrics thread; writes the ready
+ * worker, the follower thread (store events: trust and ACL rebuilds and
+ * live enforcement) and, with --metrics, the metrics thread; writes the ready
  * file, then waits for signals on the main thread (sigtimedwait: no work
  * in signal handlers):
  *   SIGTERM/SIGINT  stop accepting, close_notify everyone, drain, return 0
  *   SIGHUP          new server context from the certificate and key files
- *                   (existing connections keep theirs); trust rebuilt
+ *                   (existing connections keep theirs); trust and ACL rebuilt
  * Topics live in memory only: acknowledged records are lost at exit.
  */
 #ifndef RW_BRK_DAEMON_H

@@ -76,8 +76,6 @@ struct brk_enforce {
     struct brk_shared *sh;
     struct rw_store *store;      /* borrowed */
     struct brk_crls *crls;       /* owned */
-    brk_acl_reload_fn acl_reload;
-    void *acl_arg;
     int64_t start_seq;
     bool retry;                  /* the last rebuild failed */
 };
@@ -133,28 +131,19 @@ static bool trust_kind(const char *kind)
            strcmp(kind, "cert.signed") != 0 && strcmp(kind, "cert.renewed") != 0;
 }
 
-static void acl_event(struct brk_enforce *e, const struct rw_store_event *ev)
-{
-    brk_stat_add(&e->sh->stats.acl_reloads, 1);
-    if (e->acl_reload) {
-        e->acl_reload(e->acl_arg, ev);
-        return;
-    }
-    char o[128];
-    RW_LOG(RW_LOG_INFO, "acl_changed", "seq=%lld kind=%s object=%s action=none detail=\"ACL "
-           "enforcement is not wired into the broker yet\"", (long long)ev->seq, ev->kind,
-           brk_log_clean(ev->object, o, sizeof(o)));
-}
-
 static bool on_events(void *arg, const struct rw_store_event *ev, size_t n)
 {
     struct brk_enforce *e = arg;
-    bool trust = false;
+    bool trust = false, acl = false;
     for (size_t i = 0; i < n; i++) {
         trust = trust || trust_kind(ev[i].kind);
+        acl = acl || prefixed(ev[i].kind, "acl.");
     }
     if (trust && !rebuild(e, "events")) {
         return false; /* offered again next round */
+    }
+    if (acl && !rw_ok(brk_acl_reload(e->sh, e->store, "events"))) {
+        return false; /* the previous rules stay until a rebuild succeeds */
     }
     for (size_t i = 0; i < n; i++) {
         char o[128];
@@ -164,7 +153,10 @@ static bool on_events(void *arg, const struct rw_store_event *ev, size_t n)
                    (long long)ev[i].seq, brk_log_clean(ev[i].object, o, sizeof(o)),
                    ev[i].actor);
         } else if (prefixed(ev[i].kind, "acl.")) {
-            acl_event(e, &ev[i]);
+            char a[128];
+            RW_LOG(RW_LOG_INFO, "acl_change_applied", "seq=%lld kind=%s rule=%s actor=%s",
+                   (long long)ev[i].seq, ev[i].kind, brk_log_clean(ev[i].object, o, sizeof(o)),
+                   brk_log_clean(ev[i].actor, a, sizeof(a)));
         } else if (trust_kind(ev[i].kind)) {
             RW_LOG(RW_LOG_INFO, "ca_change_applied", "seq=%lld kind=%s object=%s",
                    (long long)ev[i].seq, ev[i].kind, brk_log_clean(ev[i].object, o, sizeof(o)));
@@ -179,6 +171,10 @@ static void on_tick(void *arg, bool poked)
     bool crl_due = brk_crls_due(e->crls, (int64_t)time(NULL));
     if (poked || crl_due || e->retry) {
         (void)rebuild(e, poked ? "sighup" : crl_due ? "crl_file" : "retry");
+    }
+    if (poked) {
+        struct rw_result r = brk_acl_reload(e->sh, e->store, "sighup");
+        (void)r; /* logged and counted; the previous rules stay */
     }
 }
 
@@ -196,8 +192,6 @@ struct rw_result brk_enforce_new(const struct brk_enforce_cfg *c, struct brk_enf
     e->cfg = c->cfg;
     e->sh = c->sh;
     e->store = c->store;
-    e->acl_reload = c->acl_reload;
-    e->acl_arg = c->acl_arg;
     struct brk_policy *p = brk_policy_new();
     struct rw_result r = p ? brk_crls_new(c->cfg, &c->sh->stats, &e->crls) : RW_ERR(RW_ERR_NOMEM);
     if (rw_ok(r)) {
@@ -207,6 +201,9 @@ struct rw_result brk_enforce_new(const struct brk_enforce_cfg *c, struct brk_enf
     }
     if (rw_ok(r)) {
         r = brk_trust_build(e->store, c->cfg->trust_bundle, e->crls, (int64_t)time(NULL), true, p);
+    }
+    if (rw_ok(r)) {
+        r = brk_acl_reload(e->sh, e->store, "startup");
     }
     if (!rw_ok(r)) {
         brk_policy_unref(p);

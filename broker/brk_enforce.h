@@ -12,8 +12,12 @@
  * snapshot is re-checked when it becomes established, so none slips
  * between the install and the sweep.
  *
- * `acl.*` events go to a reload hook (ACL enforcement arrives with the
- * ACL module); other event kinds (issuance, enrollment) need nothing.
+ * `acl.*` events (and SIGHUP) rebuild the ACL snapshot from the store and
+ * publish it (brk_acl.c): every worker adopts it at its next loop turn,
+ * requests are decided by it from then on and live subscriptions it no
+ * longer allows are ended. A batch whose trust or ACL rebuild fails is
+ * offered again next round, so a change is never skipped. Other event
+ * kinds (issuance, enrollment) need nothing.
  */
 #ifndef RW_BRK_ENFORCE_H
 #define RW_BRK_ENFORCE_H
@@ -67,20 +71,15 @@ RW_RESULT brk_trust_build(struct rw_store *s, const char *bundle, struct brk_crl
 
 struct brk_enforce;
 
-/* Called on the follower thread for each acl.* event. */
-typedef void (*brk_acl_reload_fn)(void *arg, const struct rw_store_event *ev);
-
 struct brk_enforce_cfg {
     const struct brk_config *cfg;
     struct brk_shared *sh;       /* borrowed; sh->auth is set before the follower starts */
     struct rw_store *store;      /* borrowed: only the follower thread uses it */
-    brk_acl_reload_fn acl_reload; /* NULL = log only */
-    void *acl_arg;
 };
 
-/* Builds and publishes the first policy (the caller then creates the auth
- * manager from brk_policy_current(sh)->trust). Fails when a CRL file is
- * unusable at startup. */
+/* Builds and publishes the first policy and the first ACL snapshot (the
+ * caller then creates the auth manager from brk_policy_current(sh)->trust).
+ * Fails when a CRL file is unusable at startup or the ACL cannot be read. */
 RW_RESULT brk_enforce_new(const struct brk_enforce_cfg *c, struct brk_enforce **out);
 void brk_enforce_free(struct brk_enforce *e); /* NULL is fine */
 

@@ -179,6 +179,9 @@ void *brk_worker_main(void *arg)
     w->tls = NULL;
     brk_policy_unref(w->policy);
     w->policy = NULL;
+    w->app.acl = NULL;
+    rw_sec_acl_unref(w->acl);
+    w->acl = NULL;
     brk_ring_teardown(w);
     return NULL;
 }

@@ -139,8 +139,6 @@ static struct rw_result trust(struct brk_shared *sh, const struct brk_follow *f,
     RW_GUARD(one(b, "crl_refused_issuers", "gauge",
                  "Issuers refused because their CRL is unusable (fail-closed).",
                  G(s->crl_blocked_issuers)));
-    RW_GUARD(one(b, "acl_reloads_total", "counter", "ACL events handed to the reload hook.",
-                 G(s->acl_reloads)));
     long long last = brk_follow_store_seq(f), applied = brk_follow_applied_seq(f);
     RW_GUARD(one(b, "event_log_last_seq", "gauge", "Newest seq seen in the store's event log.",
                  (unsigned long long)last));
@@ -148,6 +146,30 @@ static struct rw_result trust(struct brk_shared *sh, const struct brk_follow *f,
                  (unsigned long long)applied));
     return one(b, "event_log_lag", "gauge", "Events in the store not yet applied.",
                (unsigned long long)(last > applied ? last - applied : 0));
+}
+
+static struct rw_result acl(struct brk_shared *sh, struct rw_buf *b)
+{
+    struct brk_stats *s = &sh->stats;
+    unsigned long long produce = 0, consume = 0, ended = 0;
+    for (unsigned i = 0; i < sh->n_workers; i++) {
+        struct brk_app_counters *c = &sh->workers[i].app.counters;
+        produce += G(c->acl_denied_produce);
+        consume += G(c->acl_denied_consume);
+        ended += G(c->acl_subs_ended);
+    }
+    RW_GUARD(head(b, "acl_denials_total", "counter",
+                  "Requests refused by the ACL (and live subscriptions ended), by operation."));
+    RW_GUARD(put(b, "ringward_acl_denials_total{op=\"produce\"} %llu\n", produce));
+    RW_GUARD(put(b, "ringward_acl_denials_total{op=\"consume\"} %llu\n", consume));
+    RW_GUARD(one(b, "acl_subscriptions_ended_total", "counter",
+                 "Live subscriptions ended because an ACL change no longer allows them.", ended));
+    RW_GUARD(one(b, "acl_reloads_total", "counter", "ACL snapshots installed.",
+                 G(s->acl_reloads)));
+    RW_GUARD(one(b, "acl_reload_failures_total", "counter",
+                 "ACL rebuilds that failed (the previous rules stayed; retried).",
+                 G(s->acl_reload_failures)));
+    return one(b, "acl_rules", "gauge", "Rules in the current ACL snapshot.", G(s->acl_rules));
 }
 
 static struct rw_result data_plane(struct brk_shared *sh, struct rw_buf *b)
@@ -173,6 +195,7 @@ struct rw_result brk_metrics_render(struct brk_shared *sh, const struct brk_foll
     RW_GUARD(connections(sh, out));
     RW_GUARD(handshakes(sh, out));
     RW_GUARD(trust(sh, follow, out));
+    RW_GUARD(acl(sh, out));
     return data_plane(sh, out);
 }
 

@@ -55,6 +55,7 @@ static void hs_input(struct brk_worker *w, struct brk_conn *c)
     }
     const struct rw_sec_identity *id = rw_sec_tls_peer(c->tls);
     snprintf(c->principal, sizeof(c->principal), "%s", id ? id->principal : "");
+    brk_app_auth(&c->app, c->id, c->principal); /* every request is authorized for it */
     char p[RW_PRINCIPAL_MAX];
     RW_LOG(RW_LOG_INFO, "conn_established", "conn=%llu peer=%s principal=%s resumed=%s worker=%u",
            ULL(c->id), c->peer, brk_log_clean(c->principal, p, sizeof(p)),
@@ -102,12 +103,17 @@ static void frame_failed(struct brk_worker *w, struct brk_conn *c, struct rw_res
 }
 
 /* Decrypts and dispatches until the session runs dry or the output cap. */
-static void established_input(struct brk_worker *w, struct brk_conn *c)
+void brk_state_idle_rearm(struct brk_worker *w, struct brk_conn *c)
 {
-    if (w->sh->cfg->idle_timeout_ms) {
+    if (w->sh->cfg->idle_timeout_ms && c->state == BRK_ESTABLISHED && !c->closing) {
         c->deadline_ms = w->now_ms + w->sh->cfg->idle_timeout_ms;
         brk_list_push_tail(&w->idle_list, &c->tlink);
     }
+}
+
+static void established_input(struct brk_worker *w, struct brk_conn *c)
+{
+    brk_state_idle_rearm(w, c);
     while (c->state == BRK_ESTABLISHED && !c->closing) {
         size_t queued = brk_conn_out_bytes(c) - c->pout.len;
         if (queued + c->pout.len >= w->app.max_output) {
@@ -188,6 +194,11 @@ static void est_drained(struct brk_worker *w, struct brk_conn *c)
 
 static void est_deadline(struct brk_worker *w, struct brk_conn *c)
 {
+    if (c->app.n_subs > 0) {
+        /* A consumer waiting on a quiet topic is not idle. */
+        brk_state_idle_rearm(w, c);
+        return;
+    }
     RW_LOG(RW_LOG_INFO, "conn_closing", "conn=%llu principal=%s reason=idle_timeout", ULL(c->id),
            c->principal);
     brk_conn_why(c, BRK_CLOSE_IDLE_TIMEOUT);

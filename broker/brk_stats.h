@@ -42,13 +42,19 @@ struct brk_stats {
     _Atomic uint64_t crl_failures;      /* an external CRL became unusable */
     _Atomic uint64_t crl_failing;       /* gauge: CRL files unusable right now */
     _Atomic uint64_t crl_blocked_issuers; /* gauge: issuers refused (fail-closed) */
-    _Atomic uint64_t acl_reloads;       /* acl.* events handed to the reload hook */
+    _Atomic uint64_t acl_reloads;       /* ACL snapshots installed */
+    _Atomic uint64_t acl_reload_failures; /* ACL rebuilds that failed (retried) */
+    _Atomic uint64_t acl_rules;         /* gauge: rules in the current ACL snapshot */
 };
 
 /* A worker's data-plane totals (single writer: that worker). */
 struct brk_app_counters {
     _Atomic uint64_t produce_records, produce_bytes;
     _Atomic uint64_t consume_records, consume_bytes;
+    /* Requests refused by the ACL (Produce; Fetch and Subscribe), live
+     * subscriptions ended by an ACL change counted as consume too. */
+    _Atomic uint64_t acl_denied_produce, acl_denied_consume;
+    _Atomic uint64_t acl_subs_ended;    /* subscriptions ended by an ACL change */
 };
 
 static inline void brk_stat_add(_Atomic uint64_t *c, uint64_t n)

@@ -39,8 +39,13 @@ struct rw_result brk_app_subscribe(struct brk_app_ctx *w, struct brk_app *a, uin
         return brk_app_error(w, out, corr, ERR_CODE(RESOURCE_EXHAUSTED),
                              "too many subscriptions on this connection");
     }
+    bool allowed = false; /* decided before the topic is created */
+    RW_GUARD(brk_app_authorize(w, a, corr, req->topic, RW_ACL_CONSUME, out, &allowed));
+    if (!allowed) {
+        return RW_SUCCESS;
+    }
     struct brk_topic *t = NULL;
-    struct rw_result r = brk_topics_get(w->topics, req->topic ? req->topic : "", true, &t);
+    struct rw_result r = brk_topics_get(w->topics, req->topic, true, &t);
     if (!rw_ok(r)) {
         int code = r.err == RW_ERR_LIMIT ? ERR_CODE(RESOURCE_EXHAUSTED) : ERR_CODE(INVALID_ARGUMENT);
         return brk_app_error(w, out, corr, code, rw_err_detail());

@@ -1,5 +1,6 @@
 /* broker/brk_sweep.c — live enforcement on a worker: adopting what other
- * threads published (the TLS context, the policy), re-checking every
+ * threads published (the TLS context, the ACL snapshot: brk_acl.c, the
+ * policy), re-checking every
  * established connection against a new policy, and closing a connection
  * with an Error frame (REVOKED, EXPIRED, UNAUTHENTICATED) and close_notify.
  * Nothing here allocates or locks on the per-connection path. */
@@ -92,6 +93,7 @@ static void adopt_tls(struct brk_worker *w)
 void brk_worker_refresh(struct brk_worker *w)
 {
     adopt_tls(w);
+    brk_acl_adopt(w);
     uint64_t g = atomic_load_explicit(&w->sh->policy_gen, memory_order_acquire);
     if (g == w->policy_gen) {
         return;

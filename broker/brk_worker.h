@@ -21,6 +21,7 @@
 #include "broker/brk_enforce.h"
 #include "broker/brk_stats.h"
 #include "broker/brk_ud.h"
+#include "security/sec_acl.h"
 #include "security/sec_auth.h"
 #include "security/sec_tls.h"
 
@@ -62,6 +63,8 @@ struct brk_shared {
     _Atomic uint64_t policy_gen;
     struct brk_tls_ref *tls;         /* one reference */
     _Atomic uint64_t tls_gen;
+    struct rw_sec_acl *acl;          /* one reference; guarded by pub_mu */
+    _Atomic uint64_t acl_gen;
 };
 
 enum brk_state {
@@ -143,6 +146,8 @@ struct brk_worker {
     uint64_t tls_gen;
     struct brk_policy *policy;   /* one reference; NULL until the first */
     uint64_t policy_gen;
+    struct rw_sec_acl *acl;      /* one reference (app.acl borrows it); NULL denies all */
+    uint64_t acl_gen;
     struct brk_expiry exp;
     struct brk_app_ctx app;
     struct io_uring_buf_ring *br;
@@ -205,8 +210,6 @@ struct brk_state_ops {
 extern const struct brk_state_ops brk_states[BRK_STATE_COUNT];
 /* Runs this connection's subscriptions into its output. */
 void brk_state_pump(struct brk_worker *w, struct brk_conn *c);
-/* Copies s into out for a log value: quotes become ', control bytes spaces. */
-const char *brk_log_clean(const char *s, char *out, size_t cap);
 
 /* Records why a connection ends (the first reason decided wins). */
 static inline void brk_conn_why(struct brk_conn *c, enum brk_close_reason r)
@@ -238,8 +241,9 @@ void brk_expiry_kick(struct brk_worker *w, struct brk_conn *c, int64_t at_ms);
 int64_t brk_wall_ms(void);
 
 /* brk_sweep.c: live enforcement on a worker. */
-/* At each loop turn: adopts a newly published TLS context and policy;
- * a new policy re-checks every established connection. */
+/* At each loop turn: adopts a newly published TLS context, ACL snapshot
+ * and policy; a new policy re-checks every established connection, a new
+ * ACL snapshot every live subscription. */
 void brk_worker_refresh(struct brk_worker *w);
 /* A connection just became established: re-checked against the worker's
  * policy (its handshake may have used an older snapshot) and entered in
@@ -249,6 +253,23 @@ bool brk_sweep_established(struct brk_worker *w, struct brk_conn *c);
  * close_notify; counted as a live close for `why`. */
 void brk_conn_kick(struct brk_worker *w, struct brk_conn *c, enum brk_close_reason why, int code,
                    const char *detail);
+
+/* brk_acl.c: the ACL snapshot, published like the policy. */
+/* Any thread: makes `acl` current (takes the caller's reference) and wakes
+ * every worker that runs. */
+void brk_acl_publish(struct brk_shared *sh, struct rw_sec_acl *acl);
+/* The current snapshot, referenced; NULL before the first publish. */
+struct rw_sec_acl *brk_acl_current(struct brk_shared *sh);
+/* Builds a snapshot from the store and publishes it (logged and counted);
+ * on failure the previous snapshot stays. `cause` is for the log. */
+RW_RESULT brk_acl_reload(struct brk_shared *sh, struct rw_store *store, const char *cause);
+/* At each loop turn: adopts a newly published snapshot and ends the live
+ * subscriptions it no longer allows (Error PERMISSION_DENIED each). */
+void brk_acl_adopt(struct brk_worker *w);
+
+/* brk_state.c: the idle deadline. A connection with a live subscription is
+ * never idle: its deadline is pushed on instead of closing it. */
+void brk_state_idle_rearm(struct brk_worker *w, struct brk_conn *c);
 
 /* brk_list.c */
 void brk_list_init(struct brk_link *head);

@@ -13,7 +13,7 @@
  * keys when configured. A resumed session is re-checked for revocation and
  * expiry before it counts as established.
  *
- * A context may be shared by sessions on one thread; keep one per worker.
+ * A context may be shared by all workers (OpenSSL's SSL_CTX and our ticket keys are thread-safe).
  * Errors call ERR_clear_error() first and drain the queue into the detail.
  */
 #ifndef RW_SEC_TLS_H

@@ -18,6 +18,8 @@ static char ca[1200], cert[1200], key[1200];
 static void setup(void)
 {
     cr_assert(tl_broker_init(&b, "brk-wire"));
+    /* The well-behaved client writes and reads back its own topic. */
+    cr_assert_gt(tl_broker_acl_add(&b, "producer-1", "health", "produce,consume", true), 0);
     snprintf(ca, sizeof(ca), "%s/ca-chain.pem", b.pki);
     snprintf(cert, sizeof(cert), "%s/producer-1.pem", b.pki);
     snprintf(key, sizeof(key), "%s/producer-1.key", b.pki);
@@ -227,6 +229,41 @@ Test(broker_wire, max_connections_refuses_beyond_the_limit)
     healthy(&a, 1);
     tl_wire_close(&a);
     tl_wire_close(&c);
+}
+
+/* A consumer waiting on a quiet topic is not idle: the idle timeout closes
+ * a silent connection without a subscription (waited for, bounded by the
+ * socket timeout) and leaves the subscriber, silent longer, open. */
+Test(broker_wire, idle_timeout_spares_a_connection_with_a_live_subscription)
+{
+    cr_assert(tl_broker_start(&b, "--idle-timeout 1s --workers 1"));
+    struct tl_wire sub, idle, prod;
+    connect_ok(&sub);
+    struct tl_pb m = {0};
+    tl_msg_subscribe(&m, 55, "health", true, 1000);
+    uint8_t *reply = NULL;
+    struct tl_frame f = roundtrip(&sub, &m, &reply);
+    cr_assert_eq(f.body, TL_BODY_SUBSCRIBE_OK);
+    free(reply);
+    connect_ok(&idle); /* silent from after the subscriber's last request */
+    cr_assert(tl_wire_ping(&idle, 1));
+    size_t len = 0;
+    cr_assert_eq(tl_wire_read_frame(&idle, &reply, &len), 0,
+                 "the silent connection is closed (close_notify) by the idle timeout");
+    tl_wire_close(&idle);
+    cr_assert(tl_daemon_wait_log(&b.d, "reason=idle_timeout", 1, 5000));
+    cr_assert(tl_wire_ping(&sub, 2), "the subscriber, silent for longer, is still open");
+    connect_ok(&prod);
+    healthy(&prod, 1);
+    bool delivered = false;
+    while (!delivered) { /* bounded: 10 s receive timeout */
+        cr_assert_eq(tl_wire_read_frame(&sub, &reply, &len), 1, "the subscription still pushes");
+        cr_assert(tl_frame_parse(reply, len, &f));
+        delivered = f.body == TL_BODY_DELIVERY && f.corr == 55;
+        free(reply);
+    }
+    tl_wire_close(&prod);
+    tl_wire_close(&sub);
 }
 
 #define ABANDONED 500

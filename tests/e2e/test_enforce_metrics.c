@@ -92,14 +92,14 @@ Test(enforce_metrics, counters_move_with_connections_records_and_handshakes)
     cr_assert(connect_as(&c, "consumer-1"));
     const char *vals[] = {"hello", "world!"};
     struct tl_pb m = {0};
-    tl_msg_produce(&m, 1, "m.t", vals, NULL, 2);
+    tl_msg_produce(&m, 1, "demo.m-t", vals, NULL, 2);
     cr_assert(tl_wire_send(&p, m.data, m.len));
     tl_pb_free(&m);
     uint8_t *body = NULL;
     size_t len = 0;
     cr_assert_eq(tl_wire_read_frame(&p, &body, &len), 1);
     free(body);
-    tl_msg_fetch(&m, 2, "m.t", 0, 0);
+    tl_msg_fetch(&m, 2, "demo.m-t", 0, 0);
     cr_assert(tl_wire_send(&c, m.data, m.len));
     tl_pb_free(&m);
     cr_assert_eq(tl_wire_read_frame(&c, &body, &len), 1);

@@ -27,7 +27,13 @@
 
 static struct tl_broker b;
 
-static void setup(void) { cr_assert(tl_broker_init(&b, "enf-revoke")); }
+/* producer-1 produces to enf.live; every consumer of these tests reads it. */
+static void setup(void)
+{
+    cr_assert(tl_broker_init(&b, "enf-revoke"));
+    cr_assert_gt(tl_broker_acl_add(&b, "producer-1", "enf.live", "produce", true), 0);
+    cr_assert_gt(tl_broker_acl_add(&b, "*", "enf.live", "consume", true), 0);
+}
 static void teardown(void) { tl_broker_fini(&b); }
 
 TestSuite(enforce_revoke, .init = setup, .fini = teardown, .timeout = 300);

@@ -248,6 +248,41 @@ bool tl_broker_issue(struct tl_broker *b, const char *principal, const char *rol
     return rc == 0;
 }
 
+long long tl_broker_acl_add(struct tl_broker *b, const char *principal, const char *topic,
+                            const char *ops, bool allow)
+{
+    char *out = NULL;
+    int rc = tl_broker_admin(b, &out, "acl add --principal '%s' --topic '%s' --op %s %s",
+                             principal, topic, ops, allow ? "--allow" : "--deny");
+    /* stdout is the id alone on a line; stderr (captured too) has prose. */
+    long long id = 0;
+    for (const char *line = out; rc == 0 && line && *line && id == 0;) {
+        size_t n = strcspn(line, "\n");
+        if (n > 0 && n < 20 && strspn(line, "0123456789") == n) {
+            id = strtoll(line, NULL, 10);
+        }
+        line += n + (line[n] == '\n');
+    }
+    bool ok = rc == 0 && id > 0;
+    if (!ok) {
+        fprintf(stderr, "acl add %s %s %s failed (%d): %s\n", principal, topic, ops, rc,
+                out ? out : "");
+    }
+    free(out);
+    return ok ? id : -1;
+}
+
+bool tl_broker_acl_remove(struct tl_broker *b, long long id)
+{
+    char *out = NULL;
+    int rc = tl_broker_admin(b, &out, "acl remove %lld", id);
+    if (rc != 0) {
+        fprintf(stderr, "acl remove %lld failed (%d): %s\n", id, rc, out ? out : "");
+    }
+    free(out);
+    return rc == 0;
+}
+
 static X509 *read_cert(const char *path)
 {
     FILE *f = fopen(path, "r");

@@ -65,6 +65,13 @@ int tl_broker_admin(struct tl_broker *b, char **out, const char *fmt, ...)
  * and DIR/ca-chain.pem (DIR is created). */
 bool tl_broker_issue(struct tl_broker *b, const char *principal, const char *role,
                      const char *dir, const char *extra);
+/* `acl add --principal P --topic T --op OPS --allow|--deny` (offline, on
+ * the data directory): the new rule's id, or -1 (the output is echoed to
+ * stderr). Patterns are quoted for the shell. */
+long long tl_broker_acl_add(struct tl_broker *b, const char *principal, const char *topic,
+                            const char *ops, bool allow);
+/* `acl remove ID`; true on success. */
+bool tl_broker_acl_remove(struct tl_broker *b, long long id);
 /* A certificate file's serial as upper-case hex (static storage), "" on error. */
 const char *tl_cert_serial(const char *pem_path);
 /* A certificate file's notAfter in Unix seconds, or -1. */

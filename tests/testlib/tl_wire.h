@@ -85,9 +85,10 @@ struct tl_frame {
 bool tl_frame_parse(const uint8_t *msg, size_t len, struct tl_frame *f);
 
 /* Frame body numbers (ringward.Frame) and Error codes used by tests. */
-enum { TL_BODY_ERROR = 2, TL_BODY_PRODUCE_OK = 4, TL_BODY_SUBSCRIBE_OK = 8,
-       TL_BODY_DELIVERY = 10, TL_BODY_PONG = 12 };
-enum { TL_ERR_UNAUTHENTICATED = 1, TL_ERR_REVOKED = 6, TL_ERR_EXPIRED = 7 };
+enum { TL_BODY_ERROR = 2, TL_BODY_PRODUCE_OK = 4, TL_BODY_FETCH_OK = 6,
+       TL_BODY_SUBSCRIBE_OK = 8, TL_BODY_DELIVERY = 10, TL_BODY_PONG = 12 };
+enum { TL_ERR_UNAUTHENTICATED = 1, TL_ERR_PERMISSION_DENIED = 2, TL_ERR_REVOKED = 6,
+       TL_ERR_EXPIRED = 7 };
 /* An Error body: its code and message (copied, NUL-terminated). */
 bool tl_error_parse(const struct tl_frame *f, int *code, char *msg, size_t cap);
 

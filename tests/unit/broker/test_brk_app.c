@@ -10,13 +10,20 @@ static struct brk_topics *reg;
 static struct brk_app_ctx ctx;
 static struct brk_app app;
 static struct rw_buf in, out;
+static struct rw_sec_acl *acl; /* allows everything: authorization is test_brk_authz.c's */
 
 static void setup(void)
 {
     struct brk_topics_cfg cfg = {.retention_bytes = 1 << 20, .workers = 1};
     cr_assert(rw_ok(brk_topics_new(&cfg, &reg)));
     cr_assert(rw_ok(brk_app_ctx_init(&ctx, reg, 0, 64 * 1024, 256 * 1024)));
+    struct rw_sec_acl_rule all;
+    cr_assert(rw_ok(rw_sec_acl_rule_make(&all, "*", "*", RW_ACL_ALL, RW_ACL_ALLOW)));
+    all.id = 1;
+    cr_assert(rw_ok(rw_sec_acl_build_rules(&all, 1, &acl)));
+    ctx.acl = acl;
     brk_app_init(&app);
+    brk_app_auth(&app, 1, "tester");
     rw_buf_init(&in, 1 << 22);
     rw_buf_init(&out, brk_app_out_max(&ctx));
 }
@@ -25,6 +32,7 @@ static void teardown(void)
 {
     brk_app_cleanup(&ctx, &app);
     brk_app_ctx_cleanup(&ctx);
+    rw_sec_acl_unref(acl);
     brk_topics_free(reg);
     rw_buf_cleanup(&in);
     rw_buf_cleanup(&out);

@@ -191,3 +191,40 @@ Test(brk_config, enforcement_options)
     const char *bad3[] = {"ringward", "--data-dir", "/d", "--metrics", "nohost"};
     cr_assert_eq(parse(&c, &act, 5, bad3).err, RW_ERR_USAGE);
 }
+
+Test(brk_config, principal_from_flag_file_key_and_help)
+{
+    struct brk_config c;
+    enum brk_config_action act;
+    const char *d[] = {"ringward", "--data-dir", "/d"};
+    cr_assert(rw_ok(parse(&c, &act, 3, d)));
+    cr_assert_eq(c.principal_from, BRK_PRINCIPAL_CN, "the subject CN by default");
+    const char *names[] = {"cn", "san-uri", "san-dns"};
+    const enum brk_principal_from want[] = {BRK_PRINCIPAL_CN, BRK_PRINCIPAL_SAN_URI,
+                                            BRK_PRINCIPAL_SAN_DNS};
+    for (int i = 0; i < 3; i++) {
+        const char *argv[] = {"ringward", "--data-dir", "/d", "--principal-from", names[i]};
+        cr_assert(rw_ok(parse(&c, &act, 5, argv)), "%s", rw_err_detail());
+        cr_assert_eq(c.principal_from, want[i], "%s", names[i]);
+        cr_assert_str_eq(brk_principal_from_name(c.principal_from), names[i]);
+    }
+    const char *bad[] = {"ringward", "--data-dir", "/d", "--principal-from=email"};
+    cr_assert_eq(parse(&c, &act, 4, bad).err, RW_ERR_USAGE);
+    cr_assert(strstr(rw_err_detail(), "san-uri"), "%s", rw_err_detail());
+
+    char *dir = tl_tmpdir("brkcfg");
+    char path[512];
+    snprintf(path, sizeof(path), "%s/ringward.conf", dir);
+    const char *text = "data-dir = /d\nprincipal_from = san-dns\n";
+    cr_assert(tl_write_file(path, text, strlen(text)));
+    const char *f[] = {"ringward", "--config", path};
+    cr_assert(rw_ok(parse(&c, &act, 3, f)), "%s", rw_err_detail());
+    cr_assert_eq(c.principal_from, BRK_PRINCIPAL_SAN_DNS, "the config file key");
+    const char *over[] = {"ringward", "--config", path, "--principal-from", "san-uri"};
+    cr_assert(rw_ok(parse(&c, &act, 5, over)), "%s", rw_err_detail());
+    cr_assert_eq(c.principal_from, BRK_PRINCIPAL_SAN_URI, "the flag wins over the file");
+    tl_rmtree(dir);
+    free(dir);
+    cr_assert(strstr(brk_config_usage(), "--principal-from SOURCE"), "documented in --help");
+    cr_assert(strstr(brk_config_usage(), "san-uri"));
+}
