@@ -114,41 +114,6 @@ bool brk_crls_due(struct brk_crls *c, int64_t now)
     return false;
 }
 
-/* Every CRL of a PEM text, or the one DER CRL filling the bytes. */
-static struct rw_result parse(const struct rw_buf *b, STACK_OF(X509_CRL) *out)
-{
-    ERR_clear_error();
-    if (b->len < 10 || !memmem(b->data, b->len, "-----BEGIN", 10)) {
-        const unsigned char *p = b->data;
-        X509_CRL *crl = b->len <= LONG_MAX ? d2i_X509_CRL(NULL, &p, (long)b->len) : NULL;
-        if (!crl || p != b->data + b->len || !sk_X509_CRL_push(out, crl)) {
-            X509_CRL_free(crl);
-            return rw_sec_ossl_fail(RW_ERR_PROTO_MALFORMED, "not a PEM or DER CRL");
-        }
-        return RW_SUCCESS;
-    }
-    BIO *bio = BIO_new_mem_buf(b->data, b->len > INT_MAX ? INT_MAX : (int)b->len);
-    RW_ENSURE(bio, RW_ERR_NOMEM);
-    X509_CRL *crl;
-    while ((crl = PEM_read_bio_X509_CRL(bio, NULL, NULL, NULL)) != NULL) {
-        if (!sk_X509_CRL_push(out, crl)) {
-            X509_CRL_free(crl);
-            BIO_free(bio);
-            RW_BAIL(RW_ERR_NOMEM);
-        }
-    }
-    BIO_free(bio);
-    unsigned long e = ERR_peek_last_error();
-    if (sk_X509_CRL_num(out) == 0 ||
-        !(ERR_GET_LIB(e) == ERR_LIB_PEM && ERR_GET_REASON(e) == PEM_R_NO_START_LINE)) {
-        return rw_sec_ossl_fail(RW_ERR_PROTO_MALFORMED, sk_X509_CRL_num(out) == 0
-                                                            ? "no PEM CRL found"
-                                                            : "truncated or damaged PEM CRL");
-    }
-    ERR_clear_error();
-    return RW_SUCCESS;
-}
-
 /* Reads, parses and checks one file into *crls (owned by the caller, also
  * on failure: a file that parses but does not verify still names issuers). */
 static struct rw_result load(const char *path, struct rw_sec_trust *probe, int64_t now,
@@ -160,7 +125,7 @@ static struct rw_result load(const char *path, struct rw_sec_trust *probe, int64
     rw_buf_init(&b, CRL_FILE_MAX);
     struct rw_result r = rw_buf_read_file(&b, path);
     if (rw_ok(r)) {
-        r = parse(&b, *crls);
+        r = rw_sec_crl_stack_from_buf(b.data, b.len, *crls);
     }
     rw_buf_cleanup(&b);
     for (int i = 0; i < sk_X509_CRL_num(*crls) && rw_ok(r); i++) {

@@ -1,6 +1,7 @@
 /* security/sec_ossl.c — OpenSSL error draining, time and serial helpers. */
 #include "security/sec_ossl.h"
 
+#include <limits.h>
 #include <string.h>
 
 #include <openssl/err.h>
@@ -143,4 +144,46 @@ struct rw_result rw_sec_x509_stack_from_file(const char *path, STACK_OF(X509) **
     }
     rw_buf_cleanup(&b);
     return r;
+}
+
+static struct rw_result crl_push(STACK_OF(X509_CRL) *out, X509_CRL *crl)
+{
+    if (!sk_X509_CRL_push(out, crl)) {
+        X509_CRL_free(crl);
+        RW_BAIL(RW_ERR_NOMEM);
+    }
+    return RW_SUCCESS;
+}
+
+struct rw_result rw_sec_crl_stack_from_buf(const uint8_t *data, size_t len, STACK_OF(X509_CRL) *out)
+{
+    ERR_clear_error();
+    RW_ENSURE_MSG(len <= INT_MAX, RW_ERR_PROTO_TOO_LARGE, "CRL data larger than 2 GiB");
+    if (len < 10 || !memmem(data, len, "-----BEGIN", 10)) {
+        const unsigned char *p = data;
+        X509_CRL *crl = d2i_X509_CRL(NULL, &p, (long)len);
+        if (!crl || p != data + len) {
+            X509_CRL_free(crl);
+            return rw_sec_ossl_fail(RW_ERR_PROTO_MALFORMED, "not a PEM or DER CRL");
+        }
+        return crl_push(out, crl);
+    }
+    BIO *bio = BIO_new_mem_buf(data, (int)len);
+    RW_ENSURE(bio, RW_ERR_NOMEM);
+    X509_CRL *crl;
+    struct rw_result r = RW_SUCCESS;
+    while (rw_ok(r) && (crl = PEM_read_bio_X509_CRL(bio, NULL, NULL, NULL)) != NULL) {
+        r = crl_push(out, crl);
+    }
+    BIO_free(bio);
+    RW_GUARD(r);
+    unsigned long e = ERR_peek_last_error();
+    if (sk_X509_CRL_num(out) == 0 ||
+        !(ERR_GET_LIB(e) == ERR_LIB_PEM && ERR_GET_REASON(e) == PEM_R_NO_START_LINE)) {
+        return rw_sec_ossl_fail(RW_ERR_PROTO_MALFORMED, sk_X509_CRL_num(out) == 0
+                                                            ? "no PEM CRL found"
+                                                            : "truncated or damaged PEM CRL");
+    }
+    ERR_clear_error();
+    return RW_SUCCESS;
 }

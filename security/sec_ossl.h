@@ -31,4 +31,8 @@ RW_RESULT rw_sec_x509_to_der(X509 *cert, uint8_t **der, size_t *len); /* free wi
 RW_RESULT rw_sec_x509_stack_from_pem(const char *pem, size_t len, STACK_OF(X509) **out);
 RW_RESULT rw_sec_x509_stack_from_file(const char *path, STACK_OF(X509) **out);
 
+/* Every CRL of a PEM text, or the one DER CRL filling the bytes, pushed
+ * onto `out` (which the caller owns). PROTO_MALFORMED for anything else. */
+RW_RESULT rw_sec_crl_stack_from_buf(const uint8_t *data, size_t len, STACK_OF(X509_CRL) *out);
+
 #endif

@@ -214,45 +214,6 @@ struct rw_result rw_sec_trust_add_crl(struct rw_sec_trust *t, X509_CRL *crl, int
     return rw_sec_revset_add_crl(t->revset, crl);
 }
 
-/* Every CRL of a PEM text, or the one DER CRL filling the bytes. */
-static struct rw_result crls_parse(const struct rw_buf *b, STACK_OF(X509_CRL) *out)
-{
-    bool pem = b->len >= 10 && memmem(b->data, b->len, "-----BEGIN", 10) != NULL;
-    if (!pem) {
-        const unsigned char *p = b->data;
-        X509_CRL *crl = d2i_X509_CRL(NULL, &p, (long)b->len);
-        if (!crl || p != b->data + b->len) {
-            X509_CRL_free(crl);
-            return rw_sec_ossl_fail(RW_ERR_PROTO_MALFORMED, "not a PEM or DER CRL");
-        }
-        if (!sk_X509_CRL_push(out, crl)) {
-            X509_CRL_free(crl);
-            RW_BAIL(RW_ERR_NOMEM);
-        }
-        return RW_SUCCESS;
-    }
-    BIO *bio = BIO_new_mem_buf(b->data, (int)b->len);
-    RW_ENSURE(bio, RW_ERR_NOMEM);
-    X509_CRL *crl;
-    while ((crl = PEM_read_bio_X509_CRL(bio, NULL, NULL, NULL)) != NULL) {
-        if (!sk_X509_CRL_push(out, crl)) {
-            X509_CRL_free(crl);
-            BIO_free(bio);
-            RW_BAIL(RW_ERR_NOMEM);
-        }
-    }
-    BIO_free(bio);
-    unsigned long e = ERR_peek_last_error();
-    if (sk_X509_CRL_num(out) == 0 ||
-        !(ERR_GET_LIB(e) == ERR_LIB_PEM && ERR_GET_REASON(e) == PEM_R_NO_START_LINE)) {
-        return rw_sec_ossl_fail(RW_ERR_PROTO_MALFORMED, sk_X509_CRL_num(out) == 0
-                                                            ? "no PEM CRL found"
-                                                            : "truncated or damaged PEM CRL");
-    }
-    ERR_clear_error();
-    return RW_SUCCESS;
-}
-
 /* All CRLs of the file are checked before any is added. */
 struct rw_result rw_sec_trust_add_crl_file(struct rw_sec_trust *t, const char *path, int64_t now)
 {
@@ -262,7 +223,7 @@ struct rw_result rw_sec_trust_add_crl_file(struct rw_sec_trust *t, const char *p
     STACK_OF(X509_CRL) *crls = sk_X509_CRL_new_null();
     struct rw_result r = crls ? rw_buf_read_file(&b, path) : RW_ERR(RW_ERR_NOMEM);
     if (rw_ok(r)) {
-        r = crls_parse(&b, crls);
+        r = rw_sec_crl_stack_from_buf(b.data, b.len, crls);
     }
     for (int i = 0; i < sk_X509_CRL_num(crls) && rw_ok(r); i++) {
         r = crl_check(t, sk_X509_CRL_value(crls, i), now);
