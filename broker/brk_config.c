@@ -10,7 +10,7 @@
 
 enum opt_type {
     T_PATH, T_UINT, T_SIZE, T_DURATION, T_BOOL, T_LOGLEVEL, T_LISTEN, T_CRL, T_CRL_POLICY, T_METRICS,
-    T_PRINCIPAL_FROM
+    T_PRINCIPAL_FROM, T_ADMIN
 };
 
 struct opt {
@@ -45,6 +45,8 @@ static const struct opt opts[] = {
     {"metrics", T_METRICS, 0, 0},
     {"follow-interval", T_DURATION, F(follow_interval_ms)},
     {"principal-from", T_PRINCIPAL_FROM, 0, 0},
+    {"admin-listen", T_ADMIN, 0, 0},
+    {"passphrase-file", T_PATH, F(passphrase_file)},
 };
 
 static const char *const principal_from_names[] = {"cn", "san-uri", "san-dns"};
@@ -70,6 +72,9 @@ void brk_config_defaults(struct brk_config *c)
     memset(c, 0, sizeof(*c));
     snprintf(c->listen_host, sizeof(c->listen_host), "127.0.0.1");
     c->listen_port = 9443;
+    c->admin = true;
+    snprintf(c->admin_host, sizeof(c->admin_host), "127.0.0.1");
+    c->admin_port = 9444;
     c->max_connections = 10000;
     c->max_frame = 1u << 20;
     c->handshake_timeout_ms = 10000;
@@ -266,6 +271,12 @@ struct rw_result brk_config_set(struct brk_config *c, const char *key, const cha
     case T_METRICS:
         r = brk_config_parse_listen(value, c->metrics_host, &c->metrics_port);
         c->metrics = rw_ok(r);
+        break;
+    case T_ADMIN:
+        c->admin = strcmp(value, "off") != 0;
+        if (c->admin) {
+            r = brk_config_parse_listen(value, c->admin_host, &c->admin_port);
+        }
         break;
     case T_PRINCIPAL_FROM:
         RW_ENSURE_MSG(brk_principal_from_parse(value, &c->principal_from), RW_ERR_USAGE,

@@ -65,6 +65,10 @@ struct brk_config {
     bool tls12;
     bool stateless_tickets;
     enum brk_principal_from principal_from;
+    bool admin;                    /* serve the admin RPC (--admin-listen; `off` = false) */
+    char admin_host[BRK_HOST_MAX];
+    uint16_t admin_port;           /* 0 = any; the ready file reports it */
+    char passphrase_file[BRK_PATH_MAX]; /* CA key passphrase; "" = RINGWARD_CA_PASSPHRASE */
 };
 
 enum brk_config_action { BRK_RUN, BRK_HELP, BRK_VERSION };

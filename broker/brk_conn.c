@@ -187,6 +187,7 @@ static void conn_init(struct brk_worker *w, struct brk_conn *c, int fd)
     c->read_paused = c->fin_sent = c->peer_eof = false;
     c->close_reason = BRK_CLOSE_OTHER;
     c->exp_idx = BRK_EXP_NONE;
+    c->admin = false;
     rw_buf_init(&c->in, w->sh->cfg->max_frame + RW_FRAME_HEADER + BRK_RECV_BUF_SIZE);
     rw_buf_init(&c->pout, out_max);
     rw_buf_init(&c->cout, 2 * out_max + 65536);
@@ -194,7 +195,7 @@ static void conn_init(struct brk_worker *w, struct brk_conn *c, int fd)
     peer_name(fd, c->peer, sizeof(c->peer));
 }
 
-void brk_conn_accept(struct brk_worker *w, int fd)
+static void accept_with(struct brk_worker *w, int fd, struct brk_tls_ref *ref, bool admin)
 {
     struct brk_conn *c = w->stopping ? NULL : slot_take(w);
     if (!c) {
@@ -208,11 +209,12 @@ void brk_conn_accept(struct brk_worker *w, int fd)
     conn_init(w, c, fd);
     int one = 1;
     (void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-    c->tls_ref = brk_tls_ref_get(w->tls);
-    struct rw_result r = rw_sec_tls_new(w->tls->ctx, &c->tls);
+    c->admin = admin;
+    c->tls_ref = brk_tls_ref_get(ref);
+    struct rw_result r = rw_sec_tls_new(ref->ctx, &c->tls);
     c->state = BRK_ACCEPTED;
-    RW_LOG(RW_LOG_DEBUG, "conn_accepted", "conn=%llu peer=%s worker=%u",
-           (unsigned long long)c->id, c->peer, w->id);
+    RW_LOG(RW_LOG_DEBUG, "conn_accepted", "conn=%llu peer=%s worker=%u admin=%s",
+           (unsigned long long)c->id, c->peer, w->id, admin ? "true" : "false");
     if (!rw_ok(r)) {
         char d[256];
         RW_LOG(RW_LOG_ERROR, "conn_failed", "conn=%llu peer=%s reason=%s detail=\"%s\"",
@@ -223,6 +225,16 @@ void brk_conn_accept(struct brk_worker *w, int fd)
     }
     brk_conn_set_state(w, c, BRK_HANDSHAKE);
     arm_recv(w, c);
+}
+
+void brk_conn_accept(struct brk_worker *w, int fd)
+{
+    accept_with(w, fd, w->tls, false);
+}
+
+void brk_conn_accept_admin(struct brk_worker *w, int fd)
+{
+    accept_with(w, fd, w->sh->admin_tls, true);
 }
 
 /* Cancel everything on the fd, then close it (hard-linked, so the close

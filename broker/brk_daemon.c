@@ -9,6 +9,7 @@
 #include <sys/eventfd.h>
 #include <unistd.h>
 
+#include "broker/brk_admin.h"
 #include "broker/brk_enforce.h"
 #include "broker/brk_follow.h"
 #include "broker/brk_metrics.h"
@@ -29,6 +30,8 @@ struct daemon {
     unsigned started;   /* threads created */
     uint16_t port;
     uint16_t metrics_port;
+    uint16_t admin_port;
+    struct brk_admin *admin;
     struct brk_enforce *enforce;
     struct brk_follow *follow;
     struct brk_metrics *metrics;
@@ -83,6 +86,9 @@ static struct rw_result open_security(struct daemon *d)
     struct brk_tls_ref *tls = NULL;
     RW_GUARD(brk_tls_ref_new(d->cfg, d->sh.auth, &tls));
     brk_tls_publish(&d->sh, tls);
+    if (d->cfg->admin) {
+        RW_GUARD(brk_tls_ref_new_admin(d->cfg, d->sh.auth, &d->sh.admin_tls));
+    }
     return RW_SUCCESS;
 }
 
@@ -94,12 +100,23 @@ static struct rw_result make_workers(struct daemon *d)
     d->workers = calloc(d->n, sizeof(*d->workers));
     RW_ENSURE(d->workers, RW_ERR_NOMEM);
     for (unsigned i = 0; i < d->n; i++) {
-        d->workers[i].listen_fd = d->workers[i].event_fd = -1;
+        d->workers[i].listen_fd = d->workers[i].event_fd = d->workers[i].admin_fd = -1;
+        brk_admin_outq_init(&d->workers[i].adm_out);
     }
     d->sh.workers = d->workers;
     d->sh.n_workers = d->n;
     int fds[BRK_MAX_WORKERS];
     RW_GUARD(brk_net_listen(cfg->listen_host, cfg->listen_port, d->n, fds, &d->port));
+    if (cfg->admin) {
+        struct rw_result r = brk_net_listen_plain(cfg->admin_host, cfg->admin_port,
+                                                  &d->workers[0].admin_fd, &d->admin_port);
+        if (!rw_ok(r)) {
+            for (unsigned i = 0; i < d->n; i++) {
+                d->workers[i].listen_fd = fds[i];
+            }
+            return r;
+        }
+    }
     for (unsigned i = 0; i < d->n; i++) {
         struct brk_worker *w = &d->workers[i];
         w->id = i;
@@ -143,6 +160,9 @@ static struct rw_result write_ready(struct daemon *d)
     int ok = fprintf(fp, "listen=%s:%u", d->cfg->listen_host, d->port) > 0;
     if (d->metrics) {
         ok = fprintf(fp, " metrics=%s:%u", d->cfg->metrics_host, d->metrics_port) > 0 && ok;
+    }
+    if (d->cfg->admin) {
+        ok = fprintf(fp, " admin=%s:%u", d->cfg->admin_host, d->admin_port) > 0 && ok;
     }
     ok = fputc('\n', fp) != EOF && ok;
     ok = (fclose(fp) == 0) && ok;
@@ -216,6 +236,8 @@ static void daemon_cleanup(struct daemon *d)
 {
     brk_metrics_stop(d->metrics);  /* it reads what the others own */
     brk_follow_stop(d->follow);    /* no more publishing */
+    brk_admin_stop(d->admin);      /* no more responses posted */
+    d->admin = NULL;
     stop_workers(d);
     for (unsigned i = 0; d->workers && i < d->n; i++) {
         struct brk_worker *w = &d->workers[i];
@@ -225,10 +247,15 @@ static void daemon_cleanup(struct daemon *d)
         if (w->event_fd >= 0) {
             close(w->event_fd);
         }
+        if (w->admin_fd >= 0) {
+            close(w->admin_fd);
+        }
+        brk_admin_outq_cleanup(&w->adm_out);
     }
     free(d->workers);
     brk_topics_free(d->sh.topics);
     brk_tls_ref_put(d->sh.tls);     /* the last context: before the auth manager */
+    brk_tls_ref_put(d->sh.admin_tls);
     brk_policy_unref(d->sh.policy);
     rw_sec_acl_unref(d->sh.acl);
     rw_sec_auth_free(d->sh.auth);
@@ -259,6 +286,9 @@ static struct rw_result startup(struct daemon *d)
     struct brk_topics_cfg tc = {.retention_bytes = d->cfg->retention_bytes, .workers = d->n,
                                 .notify = topic_notify, .notify_arg = &d->sh};
     RW_GUARD(brk_topics_new(&tc, &d->sh.topics));
+    if (d->cfg->admin) {
+        RW_GUARD(brk_admin_start(&d->sh, d->cfg->data_dir, d->cfg->passphrase_file, &d->admin));
+    }
     RW_GUARD(start_workers(d));
     RW_GUARD(start_background(d));
     return write_ready(d);
@@ -288,9 +318,10 @@ int brk_daemon_run(const struct brk_config *cfg)
         return 1;
     }
     RW_LOG(RW_LOG_INFO, "broker_started", "listen=%s:%u workers=%u max_connections=%u "
-           "follow=%s/%ums metrics=%s:%u", cfg->listen_host, d.port, d.n, cfg->max_connections,
-           "store-poll", cfg->follow_interval_ms, cfg->metrics ? cfg->metrics_host : "off",
-           d.metrics_port);
+           "follow=%s/%ums metrics=%s:%u admin=%s:%u", cfg->listen_host, d.port, d.n,
+           cfg->max_connections, "store-poll", cfg->follow_interval_ms,
+           cfg->metrics ? cfg->metrics_host : "off", d.metrics_port,
+           cfg->admin ? cfg->admin_host : "off", d.admin_port);
     signal_loop(&d, &set);
     daemon_cleanup(&d);
     RW_LOG(RW_LOG_INFO, "broker_stopped", "status=0");

@@ -40,6 +40,11 @@ static void begin_stop(struct brk_worker *w)
         io_uring_prep_cancel64(sqe, brk_ud_pack(BRK_UD_WORKER_SLOT, 0, BRK_OP_ACCEPT), 0);
         io_uring_sqe_set_data64(sqe, brk_ud_pack(BRK_UD_WORKER_SLOT, 0, BRK_OP_IGNORE));
     }
+    if (w->admin_accepting) {
+        struct io_uring_sqe *sqe = brk_sqe(w);
+        io_uring_prep_cancel64(sqe, brk_ud_pack(BRK_UD_WORKER_SLOT, 0, BRK_OP_ADMIN_ACCEPT), 0);
+        io_uring_sqe_set_data64(sqe, brk_ud_pack(BRK_UD_WORKER_SLOT, 0, BRK_OP_IGNORE));
+    }
     brk_conn_stop_all(w);
 }
 
@@ -57,6 +62,25 @@ static void on_accept(struct brk_worker *w, const struct io_uring_cqe *cqe)
         } else if (w->listen_fd >= 0) {
             close(w->listen_fd);
             w->listen_fd = -1;
+        }
+    }
+}
+
+static void on_admin_accept(struct brk_worker *w, const struct io_uring_cqe *cqe)
+{
+    if (cqe->res >= 0) {
+        brk_conn_accept_admin(w, cqe->res);
+    } else if (cqe->res != -ECANCELED) {
+        RW_LOG(RW_LOG_WARN, "accept_failed", "worker=%u listener=admin err=\"%s\"", w->id,
+               strerror(-cqe->res));
+    }
+    if (!(cqe->flags & IORING_CQE_F_MORE)) {
+        w->admin_accepting = false;
+        if (!w->stopping) {
+            brk_arm_admin_accept(w);
+        } else if (w->admin_fd >= 0) {
+            close(w->admin_fd);
+            w->admin_fd = -1;
         }
     }
 }
@@ -83,6 +107,9 @@ static void on_cqe(struct brk_worker *w, const struct io_uring_cqe *cqe)
     switch (u.op) {
     case BRK_OP_ACCEPT:
         on_accept(w, cqe);
+        return;
+    case BRK_OP_ADMIN_ACCEPT:
+        on_admin_accept(w, cqe);
         return;
     case BRK_OP_TIMER:
         on_tick(w);
@@ -112,6 +139,9 @@ static void run(struct brk_worker *w)
     w->now_ms = brk_now_ms();
     brk_worker_refresh(w); /* the TLS context and policy before any accept */
     brk_arm_accept(w);
+    if (w->admin_fd >= 0) {
+        brk_arm_admin_accept(w);
+    }
     brk_arm_timer(w);
     brk_arm_wake(w);
     for (;;) {
@@ -125,11 +155,12 @@ static void run(struct brk_worker *w)
         }
         io_uring_cq_advance(&w->ring, count);
         brk_worker_refresh(w); /* a new policy sweeps before this turn's flush */
+        brk_admin_deliver(w);
         if (w->pump_all) {
             brk_conn_pump_subs(w);
         }
         brk_conn_flush_dirty(w);
-        if (w->stopping && w->live == 0 && !w->accepting) {
+        if (w->stopping && w->live == 0 && !w->accepting && !w->admin_accepting) {
             break;
         }
         int ret = io_uring_submit_and_wait(&w->ring, 1);

@@ -135,6 +135,14 @@ void brk_arm_accept(struct brk_worker *w)
     w->accepting = true;
 }
 
+void brk_arm_admin_accept(struct brk_worker *w)
+{
+    struct io_uring_sqe *sqe = brk_sqe(w);
+    io_uring_prep_multishot_accept(sqe, w->admin_fd, NULL, NULL, SOCK_CLOEXEC);
+    io_uring_sqe_set_data64(sqe, brk_ud_pack(BRK_UD_WORKER_SLOT, 0, BRK_OP_ADMIN_ACCEPT));
+    w->admin_accepting = true;
+}
+
 void brk_arm_timer(struct brk_worker *w)
 {
     w->tick.tv_sec = 0;

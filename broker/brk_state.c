@@ -143,7 +143,9 @@ static void established_input(struct brk_worker *w, struct brk_conn *c)
         }
         c->in.len += n;
         size_t used = 0;
-        r = brk_app_input(&w->app, &c->app, c->in.data, c->in.len, &used, &c->pout, queued);
+        r = c->admin ? brk_admin_input(w, c, c->in.data, c->in.len, &used)
+                     : brk_app_input(&w->app, &c->app, c->in.data, c->in.len, &used, &c->pout,
+                                     queued);
         rw_buf_consume(&c->in, used);
         if (!rw_ok(r)) {
             frame_failed(w, c, r);

@@ -4,14 +4,15 @@
 
 #include "broker/brk_worker.h"
 
-struct rw_result brk_tls_ref_new(const struct brk_config *cfg, struct rw_sec_auth *auth,
-                                 struct brk_tls_ref **out)
+static struct rw_result ref_new(const struct brk_config *cfg, struct rw_sec_auth *auth,
+                                bool admin, struct brk_tls_ref **out)
 {
     struct brk_tls_ref *r = calloc(1, sizeof(*r));
     RW_ENSURE(r, RW_ERR_NOMEM);
     struct rw_sec_tls_server_cfg tcfg = {
         .cert_file = cfg->cert, .key_file = cfg->key, .chain_file = cfg->ca_chain,
         .auth = auth, .allow_tls12 = cfg->tls12, .stateless_tickets = cfg->stateless_tickets,
+        .client_cert_optional = admin,
     };
     struct rw_result res = rw_sec_tls_server_ctx_new(&tcfg, &r->ctx);
     if (!rw_ok(res)) {
@@ -21,6 +22,18 @@ struct rw_result brk_tls_ref_new(const struct brk_config *cfg, struct rw_sec_aut
     atomic_init(&r->refs, 1);
     *out = r;
     return RW_SUCCESS;
+}
+
+struct rw_result brk_tls_ref_new(const struct brk_config *cfg, struct rw_sec_auth *auth,
+                                 struct brk_tls_ref **out)
+{
+    return ref_new(cfg, auth, false, out);
+}
+
+struct rw_result brk_tls_ref_new_admin(const struct brk_config *cfg, struct rw_sec_auth *auth,
+                                       struct brk_tls_ref **out)
+{
+    return ref_new(cfg, auth, true, out);
 }
 
 struct brk_tls_ref *brk_tls_ref_get(struct brk_tls_ref *r)

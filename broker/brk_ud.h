@@ -22,6 +22,7 @@ enum brk_op {
     BRK_OP_CANCEL,   /* cancel of a connection's recv */
     BRK_OP_CLOSE,    /* close of a connection's fd */
     BRK_OP_IGNORE,   /* fire-and-forget (cancel of worker ops at exit) */
+    BRK_OP_ADMIN_ACCEPT, /* multishot accept on the admin listener (worker 0) */
     BRK_OP_MAX
 };
 

@@ -16,6 +16,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "broker/brk_admin.h"
 #include "broker/brk_app.h"
 #include "broker/brk_config.h"
 #include "broker/brk_enforce.h"
@@ -65,6 +66,9 @@ struct brk_shared {
     _Atomic uint64_t tls_gen;
     struct rw_sec_acl *acl;          /* one reference; guarded by pub_mu */
     _Atomic uint64_t acl_gen;
+    /* The admin listener's context (client certificate optional); one
+     * reference, set before the workers start, never replaced. NULL: off. */
+    struct brk_tls_ref *admin_tls;
 };
 
 enum brk_state {
@@ -113,6 +117,7 @@ struct brk_conn {
     struct brk_tls_ref *tls_ref; /* one reference: the context of `tls` */
     enum brk_close_reason close_reason; /* first decided; OTHER = none yet */
     uint32_t exp_idx;            /* position in the expiry heap; BRK_EXP_NONE */
+    bool admin;                  /* accepted on the admin listener: frames go to the admin thread */
 };
 
 #define BRK_EXP_NONE UINT32_MAX
@@ -160,6 +165,9 @@ struct brk_worker {
     struct brk_conn *dirty_head;
     struct __kernel_timespec tick;
     uint64_t now_ms;             /* monotonic, refreshed each turn */
+    int admin_fd;                /* owned; the admin listener (worker 0 only), else -1 */
+    bool admin_accepting;
+    struct brk_admin_outq adm_out; /* admin responses for this worker's connections */
     /* startup report to the daemon */
     struct rw_result init_result;
     char init_detail[256];
@@ -173,9 +181,12 @@ void brk_buf_recycle(struct brk_worker *w, unsigned bid);
 void brk_arm_accept(struct brk_worker *w);
 void brk_arm_timer(struct brk_worker *w);
 void brk_arm_wake(struct brk_worker *w);
+void brk_arm_admin_accept(struct brk_worker *w);
 
 /* brk_conn.c */
 void brk_conn_accept(struct brk_worker *w, int fd);
+/* A connection on the admin listener (sh->admin_tls). */
+void brk_conn_accept_admin(struct brk_worker *w, int fd);
 void brk_conn_on_cqe(struct brk_worker *w, struct brk_conn *c, enum brk_op op,
                      const struct io_uring_cqe *cqe);
 void brk_conn_flush_dirty(struct brk_worker *w);
@@ -222,6 +233,9 @@ static inline void brk_conn_why(struct brk_conn *c, enum brk_close_reason r)
 /* brk_tlsref.c: the shared TLS context. */
 RW_RESULT brk_tls_ref_new(const struct brk_config *cfg, struct rw_sec_auth *auth,
                           struct brk_tls_ref **out);
+/* The admin listener's context: the same certificate, client certificate optional. */
+RW_RESULT brk_tls_ref_new_admin(const struct brk_config *cfg, struct rw_sec_auth *auth,
+                                struct brk_tls_ref **out);
 struct brk_tls_ref *brk_tls_ref_get(struct brk_tls_ref *r);
 void brk_tls_ref_put(struct brk_tls_ref *r); /* NULL is fine */
 /* Makes `r` current (takes the caller's reference). */

@@ -127,6 +127,11 @@ static struct rw_result handshake_done(struct rw_sec_tls *s)
         (void)BIO_reset(s->wbio); /* no ticket for a refused session */
         return refused(s);
     }
+    if (!s->authed && s->ctx->cert_optional && s->fail_err == RW_OK &&
+        !SSL_get0_peer_certificate(s->ssl) && !SSL_session_reused(s->ssl)) {
+        s->established = true; /* no certificate offered: an anonymous client */
+        return RW_SUCCESS;
+    }
     if (!s->authed) { /* default deny: never established without the auth manager */
         rw_err_detail_set("the TLS handshake completed without authenticating the client");
         rw_sec_tls_fail_record(s, RW_ERR_INTERNAL);
@@ -246,12 +251,12 @@ size_t rw_sec_tls_out_take(struct rw_sec_tls *s, uint8_t *buf, size_t cap)
 
 const struct rw_sec_identity *rw_sec_tls_peer(const struct rw_sec_tls *s)
 {
-    return s && s->established ? &s->peer : NULL;
+    return s && s->established && s->authed ? &s->peer : NULL;
 }
 
 const struct rw_sec_chain_ids *rw_sec_tls_peer_chain(const struct rw_sec_tls *s)
 {
-    return s && s->established ? &s->chain : NULL;
+    return s && s->established && s->authed ? &s->chain : NULL;
 }
 
 bool rw_sec_tls_resumed(const struct rw_sec_tls *s)
@@ -264,6 +269,9 @@ struct rw_result rw_sec_tls_recheck(const struct rw_sec_tls *s, const struct rw_
 {
     RW_ENSURE(s && t, RW_ERR_USAGE);
     RW_ENSURE_MSG(s->established, RW_ERR_STATE, "the TLS handshake has not completed");
+    if (!s->authed) {
+        return RW_SUCCESS; /* an anonymous client (optional mode): no chain to re-check */
+    }
     struct rw_result r = rw_sec_auth_chain_check(t, &s->chain, now);
     if (!rw_ok(r)) {
         SSL_SESSION *sess = SSL_get_session(s->ssl);

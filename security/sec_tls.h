@@ -39,6 +39,13 @@ struct rw_sec_tls_server_cfg {
     bool stateless_tickets;    /* default false: stateful session cache */
     long session_timeout;      /* seconds; 0 = 7200 */
     long session_cache_size;   /* 0 = 20480 */
+    /* Appended: the client certificate is optional (the admin listener:
+     * enrollment without a certificate). A handshake without one succeeds
+     * and rw_sec_tls_peer / rw_sec_tls_peer_chain return NULL; a presented
+     * certificate still goes through the auth manager and is refused when
+     * invalid. Such a context uses its own session id context and never
+     * resumes sessions. */
+    bool client_cert_optional;
 };
 
 RW_RESULT rw_sec_tls_server_ctx_new(const struct rw_sec_tls_server_cfg *cfg,

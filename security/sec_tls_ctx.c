@@ -18,6 +18,7 @@
 #include "security/sec_tls_internal.h"
 
 #define SID_CTX "ringward"
+#define SID_CTX_OPTIONAL "ringward-admin"
 #define TLS12_CIPHERS "ECDHE+AESGCM:ECDHE+CHACHA20"
 #define MAX_CERT_LIST (64 * 1024)
 #define DEFAULT_TIMEOUT 7200
@@ -167,7 +168,9 @@ static struct rw_result ctx_protocol(struct rw_sec_tls_ctx *ctx,
                                SSL_OP_NO_COMPRESSION);
     SSL_CTX_set_mode(c, SSL_MODE_RELEASE_BUFFERS);
     SSL_CTX_set_max_cert_list(c, MAX_CERT_LIST);
-    SSL_CTX_set_verify(c, SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT, NULL);
+    SSL_CTX_set_verify(c, cfg->client_cert_optional
+                              ? SSL_VERIFY_PEER
+                              : SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT, NULL);
     SSL_CTX_set_cert_verify_callback(c, verify_cb, ctx);
     SSL_CTX_set_tlsext_servername_callback(c, hello_cb);
     return RW_SUCCESS;
@@ -205,6 +208,18 @@ static struct rw_result ctx_sessions(struct rw_sec_tls_ctx *ctx,
                                      const struct rw_sec_tls_server_cfg *cfg)
 {
     SSL_CTX *c = ctx->ssl_ctx;
+    if (ctx->cert_optional) {
+        /* Its own id context (sessions never cross listeners) and no
+         * resumption: a certificate-less session has nothing to re-check. */
+        if (SSL_CTX_set_session_id_context(c, (const unsigned char *)SID_CTX_OPTIONAL,
+                                           sizeof(SID_CTX_OPTIONAL) - 1) != 1 ||
+            SSL_CTX_set_num_tickets(c, 0) != 1) {
+            return ossl_fail(RW_ERR_CRYPTO, "cannot configure TLS sessions");
+        }
+        SSL_CTX_set_options(c, SSL_OP_NO_TICKET);
+        SSL_CTX_set_session_cache_mode(c, SSL_SESS_CACHE_OFF);
+        return RW_SUCCESS;
+    }
     if (SSL_CTX_set_session_id_context(c, (const unsigned char *)SID_CTX,
                                        sizeof(SID_CTX) - 1) != 1 ||
         SSL_CTX_set_num_tickets(c, 1) != 1) {
@@ -240,7 +255,8 @@ struct rw_result rw_sec_tls_server_ctx_new(const struct rw_sec_tls_server_cfg *c
     RW_ENSURE(ctx, RW_ERR_NOMEM);
     pthread_mutex_init(&ctx->ticket_mu, NULL);
     ctx->auth = cfg->auth;
-    ctx->stateless = cfg->stateless_tickets;
+    ctx->stateless = cfg->stateless_tickets && !cfg->client_cert_optional;
+    ctx->cert_optional = cfg->client_cert_optional;
     struct rw_result r = ctx_protocol(ctx, cfg);
     if (rw_ok(r)) {
         r = ctx_credentials(ctx->ssl_ctx, cfg);

@@ -23,6 +23,7 @@ struct rw_sec_tls_ctx {
     SSL_CTX *ssl_ctx;                 /* owned; its app data points back here */
     struct rw_sec_auth *auth;         /* borrowed; outlives the context */
     bool stateless;                   /* tickets instead of the session cache */
+    bool cert_optional;               /* a client without a certificate is fine */
     pthread_mutex_t ticket_mu;        /* guards keys: rotation may be another thread */
     struct rw_sec_ticket_key keys[2]; /* [0] current, [1] previous (decrypt only) */
     bool have_previous;

@@ -1,30 +1,33 @@
 /* End-to-end: the real ringward-admin binary over the admin RPC (mTLS)
- * against tl_admin_server, an in-process server over the same store. Each
- * command's happy path and its main failure; enrollment with the Caramel
- * exit codes. */
+ * against the real `ringward` daemon's admin listener (--admin-listen, the
+ * port from its ready file), over the same store. Each command's happy path
+ * and its main failure; enrollment with the Caramel exit codes; a
+ * revocation over RPC ends a connected client's session. */
 #include <criterion/criterion.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
 #include <sys/file.h>
 #include <unistd.h>
 
-#include "tests/testlib/tl_admin_server.h"
+#include "tests/testlib/tl_daemon.h"
 #include "tests/testlib/tl_fs.h"
 #include "tests/testlib/tl_proc.h"
+#include "tests/testlib/tl_wire.h"
 
 #define PASS "correct horse battery staple"
 
 static char *dir;
 static char data[4096], offline[8192], remote[8300], ca[4200];
-static struct tl_admin_server *srv;
+static struct tl_daemon srv;
 
 static void setup(void)
 {
     dir = tl_tmpdir("admin-remote");
     cr_assert_not_null(dir);
-    setenv("RINGWARD_CA_PASSPHRASE", PASS, 1);
+    setenv("RINGWARD_CA_PASSPHRASE", PASS, 1); /* the daemon inherits it */
     unsetenv("RINGWARD_SERVER");
     snprintf(data, sizeof(data), "%s/data", dir);
     snprintf(offline, sizeof(offline), "%s --data-dir %s", tl_bin("ringward-admin"), data);
@@ -32,21 +35,23 @@ static void setup(void)
     int rc = tl_sh(&out, "%s init", offline);
     cr_assert_eq(rc, 0, "init failed: %s", out);
     free(out);
-    char cert[4200], key[4200];
-    snprintf(cert, sizeof(cert), "%s/pki/broker.pem", data);
-    snprintf(key, sizeof(key), "%s/pki/broker.key", data);
     snprintf(ca, sizeof(ca), "%s/pki/ca-chain.pem", data);
-    struct rw_adm_service_cfg cfg = {.principal_rate = 1000, .principal_burst = 1000,
-                                     .address_rate = 1000, .address_burst = 1000};
-    srv = tl_admin_server_start(data, PASS, cert, key, &cfg);
-    cr_assert_not_null(srv);
-    snprintf(remote, sizeof(remote), "%s --server 127.0.0.1:%d", offline,
-             tl_admin_server_port(srv));
+    cr_assert(tl_daemon_start(&srv, data, NULL), "the broker starts");
+    cr_assert_gt(srv.admin_port, 0, "the ready file names the admin listener");
+    snprintf(remote, sizeof(remote), "%s --server 127.0.0.1:%d", offline, srv.admin_port);
 }
 
 static void teardown(void)
 {
-    tl_admin_server_stop(srv);
+    if (srv.pid) {
+        int st = tl_daemon_stop(&srv, SIGTERM, 15000);
+        char *log = tl_daemon_log(&srv);
+        if (st != 0 || strstr(log, "Sanitizer")) {
+            fprintf(stderr, "%s", log);
+        }
+        free(log);
+        cr_expect_eq(st, 0, "the broker stops cleanly on SIGTERM");
+    }
     tl_rmtree(dir);
     free(dir);
 }
@@ -281,4 +286,35 @@ Test(admin_remote, concurrent_run_exits_1)
     cr_assert(strstr(out, "locked"), "%s", out);
     free(out);
     close(fd);
+}
+
+Test(admin_remote, revoke_over_rpc_ends_a_connected_consumer_within_1s)
+{
+    char cert[4300], key[4300];
+    snprintf(cert, sizeof(cert), "%s/pki/consumer-1.pem", data);
+    snprintf(key, sizeof(key), "%s/pki/consumer-1.key", data);
+    struct tl_wire w;
+    cr_assert(tl_wire_connect(&w, srv.port, cert, key, ca), "consumer-1 connects");
+    cr_assert(tl_wire_ping(&w, 1), "its session is established");
+    char *serial = first_serial("consumer-1");
+    char *out = NULL;
+    int rc = tl_sh(&out, "%s certs revoke %s --reason keyCompromise", remote, serial);
+    long long done = tl_now_ms(); /* the response follows the commit */
+    cr_assert_eq(rc, 0, "%s", out);
+    free(out);
+    uint8_t *body = NULL;
+    size_t len = 0;
+    cr_assert_eq(tl_wire_read_frame(&w, &body, &len), 1, "an Error frame arrives");
+    long long took = tl_now_ms() - done;
+    struct tl_frame f;
+    cr_assert(tl_frame_parse(body, len, &f));
+    cr_assert_eq(f.body, TL_BODY_ERROR);
+    int code = 0;
+    char msg[512] = "";
+    cr_assert(tl_error_parse(&f, &code, msg, sizeof(msg)));
+    cr_assert_eq(code, TL_ERR_REVOKED, "code %d: %s", code, msg);
+    cr_assert_lt(took, 1000, "REVOKED %lld ms after the RPC returned", took);
+    free(body);
+    tl_wire_close(&w);
+    free(serial);
 }

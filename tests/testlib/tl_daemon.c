@@ -61,6 +61,7 @@ static bool read_port(struct tl_daemon *d)
     }
     d->port = port_of(text, "listen=");
     d->metrics_port = port_of(text, "metrics=");
+    d->admin_port = port_of(text, "admin=");
     free(text);
     return d->port > 0;
 }
@@ -74,7 +75,9 @@ bool tl_daemon_start(struct tl_daemon *d, const char *data_dir, const char *extr
     snprintf(d->log, sizeof(d->log), "%s/../ringward-%d-%d.log", data_dir, (int)getpid(), seq);
     unlink(d->ready);
     char cmd[8192];
-    snprintf(cmd, sizeof(cmd), "exec %s --data-dir %s --listen 127.0.0.1:0 --ready-file %s %s 2>%s",
+    snprintf(cmd, sizeof(cmd),
+             "exec %s --data-dir %s --listen 127.0.0.1:0 --admin-listen 127.0.0.1:0 "
+             "--ready-file %s %s 2>%s",
              tl_bin("ringward"), data_dir, d->ready, extra ? extra : "", d->log);
     pid_t pid = fork();
     if (pid < 0) {

@@ -15,11 +15,13 @@ struct tl_daemon {
     pid_t pid;           /* 0 when not running */
     int port;
     int metrics_port;    /* 0 unless started with --metrics */
+    int admin_port;      /* the admin listener; 0 with --admin-listen off */
     char ready[1024];
     char log[1024];
 };
 
-/* Runs `ringward --data-dir DATA --listen 127.0.0.1:0 --ready-file ... EXTRA`
+/* Runs `ringward --data-dir DATA --listen 127.0.0.1:0 --admin-listen 127.0.0.1:0
+ * --ready-file ... EXTRA`
  * (EXTRA is split by the shell; may be NULL) with its log at
  * DATA/../ringward-N.log. False when it did not become ready in 15 s. */
 bool tl_daemon_start(struct tl_daemon *d, const char *data_dir, const char *extra);

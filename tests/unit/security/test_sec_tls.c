@@ -433,3 +433,59 @@ Test(sec_tls, bad_server_configuration_is_reported)
     cfg.auth = NULL;
     cr_assert_eq(rw_sec_tls_server_ctx_new(&cfg, &ctx).err, RW_ERR_USAGE);
 }
+
+static struct rw_sec_tls_ctx *optional_ctx(void)
+{
+    char cert[700], key[700];
+    tl_pki_path(pki, "broker-chain.crt", cert, sizeof(cert));
+    tl_pki_path(pki, "broker.key", key, sizeof(key));
+    struct rw_sec_tls_server_cfg cfg = {.cert_file = cert, .key_file = key, .auth = auth,
+                                        .client_cert_optional = true};
+    struct rw_sec_tls_ctx *ctx = NULL;
+    cr_assert(rw_ok(rw_sec_tls_server_ctx_new(&cfg, &ctx)), "%s", rw_err_detail());
+    return ctx;
+}
+
+Test(sec_tls, optional_mode_accepts_no_cert_and_still_refuses_a_bad_one)
+{
+    struct rw_sec_tls_ctx *opt = optional_ctx();
+    struct tl_tls_cctx *anon = client(NULL, false, false);
+    struct conn k = connect_to(opt, anon, NULL);
+    cr_assert(rw_ok(k.r), "%s", rw_err_detail());
+    cr_assert_null(rw_sec_tls_peer(k.s), "no certificate: no identity");
+    cr_assert_null(rw_sec_tls_peer_chain(k.s));
+    uint8_t buf[64];
+    size_t n = 0;
+    cr_assert(tl_tls_client_write(k.c, "enroll", 6));
+    tl_tls_pump(k.c, k.s);
+    cr_assert(rw_ok(rw_sec_tls_read(k.s, buf, sizeof(buf), &n)), "%s", rw_err_detail());
+    cr_assert(n == 6 && memcmp(buf, "enroll", 6) == 0);
+    cr_assert(rw_ok(rw_sec_tls_write(k.s, (const uint8_t *)"ok", 2)));
+    tl_tls_pump(k.c, k.s);
+    cr_assert_eq(tl_tls_client_read(k.c, buf, sizeof(buf)), 2);
+    conn_close(&k);
+    tl_tls_cctx_free(anon);
+
+    struct tl_tls_cctx *cc = client("producer-1", false, false);
+    k = connect_to(opt, cc, NULL);
+    cr_assert(rw_ok(k.r), "%s", rw_err_detail());
+    cr_assert_not_null(rw_sec_tls_peer(k.s));
+    cr_assert_str_eq(rw_sec_tls_peer(k.s)->principal, "producer-1");
+    conn_close(&k);
+    tl_tls_cctx_free(cc);
+
+    X509 *root = NULL, *leaf;
+    EVP_PKEY *key = NULL;
+    cr_assert(tl_foreign_root("Other Root", &root, &key));
+    leaf = tl_foreign_leaf(pki, root, key, "stranger", "clientAuth");
+    cr_assert_not_null(leaf);
+    cc = client("stranger", false, false);
+    k = connect_to(opt, cc, NULL);
+    expect_refused(&k, RW_ERR_AUTH_UNKNOWN_CA, SSL_AD_UNKNOWN_CA);
+    conn_close(&k);
+    tl_tls_cctx_free(cc);
+    X509_free(leaf);
+    X509_free(root);
+    EVP_PKEY_free(key);
+    rw_sec_tls_ctx_free(opt);
+}
