@@ -12,12 +12,14 @@ int tl_sh(char **out, const char *fmt, ...)
     char cmd[8192];
     va_list ap;
     va_start(ap, fmt);
-    int n = vsnprintf(cmd, sizeof(cmd) - 8, fmt, ap);
+    int n = vsnprintf(cmd + 2, sizeof(cmd) - 16, fmt, ap);
     va_end(ap);
-    if (n < 0 || (size_t)n >= sizeof(cmd) - 8) {
+    if (n < 0 || (size_t)n >= sizeof(cmd) - 16) {
         return -1;
     }
-    strcat(cmd, " 2>&1");
+    /* A subshell, so stderr of every part of a compound command is captured. */
+    memcpy(cmd, "( ", 2);
+    strcat(cmd, " ) 2>&1");
     FILE *p = popen(cmd, "r");
     if (!p) {
         return -1;

@@ -16,6 +16,7 @@
 #include "security/sec_key.h"
 #include "security/sec_ossl.h"
 #include "tests/testlib/tl_fs.h"
+#include "tests/testlib/tl_proc.h"
 
 static char *dir;
 
@@ -32,31 +33,6 @@ static void teardown(void)
 }
 
 TestSuite(sec_cert, .init = setup, .fini = teardown, .timeout = 180);
-
-/* Runs a shell command, stdout and stderr into *out (heap; may be NULL);
- * returns its exit code. */
-static int sh(char **out, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static int sh(char **out, const char *fmt, ...)
-{
-    char cmd[4096], log[1024];
-    snprintf(log, sizeof(log), "%s/sh.log", dir);
-    int n = snprintf(cmd, sizeof(cmd), "( ");
-    va_list ap;
-    va_start(ap, fmt);
-    n += vsnprintf(cmd + n, sizeof(cmd) - (size_t)n, fmt, ap);
-    va_end(ap);
-    snprintf(cmd + n, sizeof(cmd) - (size_t)n, " ) >'%s' 2>&1", log);
-    int st = system(cmd);
-    size_t len = 0;
-    char *text = tl_read_file(log, &len);
-    cr_assert(text, "no output from: %s", cmd);
-    if (out) {
-        *out = text;
-    } else {
-        free(text);
-    }
-    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-}
 
 static EVP_PKEY *gen(enum rw_key_alg alg)
 {
@@ -314,7 +290,7 @@ static void chain_for(enum rw_key_alg alg)
         X509 *leaf = make_leaf(&p, lk, roles[i], "node-1");
         check_leaf(leaf, p.inter, roles[i], alg == RW_KEY_RSA3072, sans[i]);
         char *lf = write_cert(leaf, "leaf.pem"), *out = NULL;
-        int rc = sh(&out, "openssl verify -x509_strict -CAfile '%s' -untrusted '%s' '%s'", root,
+        int rc = tl_sh(&out, "openssl verify -x509_strict -CAfile '%s' -untrusted '%s' '%s'", root,
                     inter, lf);
         cr_assert_eq(rc, 0, "alg %s role %zu: %s", rw_sec_key_alg_name(alg), i, out);
         free(out);
@@ -372,17 +348,17 @@ Test(sec_cert, openssl_purpose_per_role)
     char *root = write_cert(p.root, "root.pem"), *inter = write_cert(p.inter, "int.pem");
     char *pf = write_cert(prod, "producer.pem"), *bf = write_cert(brk, "broker.pem"), *out = NULL;
 #define V "openssl verify -x509_strict -CAfile '%s' -untrusted '%s' -purpose %s '%s'"
-    cr_assert_eq(sh(&out, V, root, inter, "sslclient", pf), 0, "%s", out);
+    cr_assert_eq(tl_sh(&out, V, root, inter, "sslclient", pf), 0, "%s", out);
     free(out);
-    cr_assert_neq(sh(&out, V, root, inter, "sslserver", pf), 0, "%s", out);
+    cr_assert_neq(tl_sh(&out, V, root, inter, "sslserver", pf), 0, "%s", out);
     cr_assert(strstr(out, "unsuitable certificate purpose"), "%s", out);
     free(out);
-    cr_assert_eq(sh(&out, V, root, inter, "sslserver", bf), 0, "%s", out);
+    cr_assert_eq(tl_sh(&out, V, root, inter, "sslserver", bf), 0, "%s", out);
     free(out);
-    cr_assert_eq(sh(&out, V, root, inter, "sslclient", bf), 0, "%s", out);
+    cr_assert_eq(tl_sh(&out, V, root, inter, "sslclient", bf), 0, "%s", out);
     free(out);
     /* Without the intermediate there is no path. */
-    cr_assert_neq(sh(&out, "openssl verify -CAfile '%s' '%s'", root, pf), 0, "%s", out);
+    cr_assert_neq(tl_sh(&out, "openssl verify -CAfile '%s' '%s'", root, pf), 0, "%s", out);
     free(out);
 #undef V
     free(root);

@@ -17,6 +17,7 @@
 #include "security/sec_names.h"
 #include "security/sec_ossl.h"
 #include "tests/testlib/tl_fs.h"
+#include "tests/testlib/tl_proc.h"
 
 static char *dir;
 
@@ -33,31 +34,6 @@ static void teardown(void)
 }
 
 TestSuite(sec_crl, .init = setup, .fini = teardown, .timeout = 120);
-
-/* Runs a shell command, stdout and stderr into *out (heap; may be NULL);
- * returns its exit code. */
-static int sh(char **out, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static int sh(char **out, const char *fmt, ...)
-{
-    char cmd[4096], log[1024];
-    snprintf(log, sizeof(log), "%s/sh.log", dir);
-    int n = snprintf(cmd, sizeof(cmd), "( ");
-    va_list ap;
-    va_start(ap, fmt);
-    n += vsnprintf(cmd + n, sizeof(cmd) - (size_t)n, fmt, ap);
-    va_end(ap);
-    snprintf(cmd + n, sizeof(cmd) - (size_t)n, " ) >'%s' 2>&1", log);
-    int st = system(cmd);
-    size_t len = 0;
-    char *text = tl_read_file(log, &len);
-    cr_assert(text, "no output from: %s", cmd);
-    if (out) {
-        *out = text;
-    } else {
-        free(text);
-    }
-    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-}
 
 static char *path_in(const char *name)
 {
@@ -233,14 +209,14 @@ Test(sec_crl, openssl_crl_verifies_signature)
         cr_assert_eq(X509_CRL_get_signature_nid(crl), nids[i]);
         char *cf = write_crl(crl, "int.crl"), *ca = write_cert(p.inter, "int.pem");
         char *root = write_cert(p.root, "root.pem"), *out = NULL;
-        cr_assert_eq(sh(&out, "openssl crl -in '%s' -CAfile '%s' -noout", cf, ca), 0, "%s", out);
+        cr_assert_eq(tl_sh(&out, "openssl crl -in '%s' -CAfile '%s' -noout", cf, ca), 0, "%s", out);
         cr_assert(strstr(out, "verify OK"), "%s", out);
         free(out);
         /* The root did not sign it. */
-        sh(&out, "openssl crl -in '%s' -CAfile '%s' -noout", cf, root);
+        tl_sh(&out, "openssl crl -in '%s' -CAfile '%s' -noout", cf, root);
         cr_assert_null(strstr(out, "verify OK"), "%s", out);
         free(out);
-        cr_assert_eq(sh(&out, "openssl crl -in '%s' -noout -text", cf), 0);
+        cr_assert_eq(tl_sh(&out, "openssl crl -in '%s' -noout -text", cf), 0);
         cr_assert(strstr(out, "Key Compromise") && strstr(out, "Superseded"), "%s", out);
         cr_assert(strstr(out, "X509v3 CRL Number") && strstr(out, "Version 2"), "%s", out);
         free(out);
@@ -268,16 +244,16 @@ Test(sec_crl, openssl_verify_rejects_revoked_leaf)
     char *bf = write_cert(bad, "bad.pem"), *gf = write_cert(good, "good.pem");
     char *cf = write_crl(crl, "int.crl"), *rf = write_crl(root_crl, "root.crl"), *out = NULL;
 #define V "openssl verify -x509_strict -crl_check -CRLfile '%s' -CAfile '%s' -untrusted '%s' '%s'"
-    cr_assert_neq(sh(&out, V, cf, root, inter, bf), 0, "%s", out);
+    cr_assert_neq(tl_sh(&out, V, cf, root, inter, bf), 0, "%s", out);
     cr_assert(strstr(out, "certificate revoked"), "%s", out);
     free(out);
-    cr_assert_eq(sh(&out, V, cf, root, inter, gf), 0, "%s", out);
+    cr_assert_eq(tl_sh(&out, V, cf, root, inter, gf), 0, "%s", out);
     free(out);
 #undef V
-    cr_assert_eq(sh(&out, "openssl verify -crl_check_all -CRLfile '%s' -CRLfile '%s' -CAfile '%s' "
+    cr_assert_eq(tl_sh(&out, "openssl verify -crl_check_all -CRLfile '%s' -CRLfile '%s' -CAfile '%s' "
                           "-untrusted '%s' '%s'", cf, rf, root, inter, gf), 0, "%s", out);
     free(out);
-    cr_assert_neq(sh(&out, "openssl verify -crl_check_all -CRLfile '%s' -CRLfile '%s' -CAfile '%s' "
+    cr_assert_neq(tl_sh(&out, "openssl verify -crl_check_all -CRLfile '%s' -CRLfile '%s' -CAfile '%s' "
                            "-untrusted '%s' '%s'", cf, rf, root, inter, bf), 0, "%s", out);
     free(out);
     free(root);
@@ -315,7 +291,7 @@ Test(sec_crl, revoked_intermediate_fails_crl_check_all)
     char *root = write_cert(p.root, "root.pem"), *inter = write_cert(p.inter, "int.pem");
     char *gf = write_cert(good, "good.pem"), *out = NULL;
     char *cf = write_crl(int_crl, "int.crl"), *rf = write_crl(root_crl, "root.crl");
-    cr_assert_neq(sh(&out, "openssl verify -crl_check_all -CRLfile '%s' -CRLfile '%s' -CAfile '%s' "
+    cr_assert_neq(tl_sh(&out, "openssl verify -crl_check_all -CRLfile '%s' -CRLfile '%s' -CAfile '%s' "
                            "-untrusted '%s' '%s'", cf, rf, root, inter, gf), 0, "%s", out);
     cr_assert(strstr(out, "certificate revoked"), "%s", out);
     free(out);

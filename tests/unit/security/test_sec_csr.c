@@ -15,6 +15,7 @@
 #include "security/sec_csr.h"
 #include "security/sec_key.h"
 #include "tests/testlib/tl_fs.h"
+#include "tests/testlib/tl_proc.h"
 
 static char *dir;
 
@@ -32,36 +33,11 @@ static void teardown(void)
 
 TestSuite(sec_csr, .init = setup, .fini = teardown, .timeout = 120);
 
-/* Runs a shell command, stdout and stderr into *out (heap; may be NULL);
- * returns its exit code. */
-static int sh(char **out, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static int sh(char **out, const char *fmt, ...)
-{
-    char cmd[4096], log[1024];
-    snprintf(log, sizeof(log), "%s/sh.log", dir);
-    int n = snprintf(cmd, sizeof(cmd), "( ");
-    va_list ap;
-    va_start(ap, fmt);
-    n += vsnprintf(cmd + n, sizeof(cmd) - (size_t)n, fmt, ap);
-    va_end(ap);
-    snprintf(cmd + n, sizeof(cmd) - (size_t)n, " ) >'%s' 2>&1", log);
-    int st = system(cmd);
-    size_t len = 0;
-    char *text = tl_read_file(log, &len);
-    cr_assert(text, "no output from: %s", cmd);
-    if (out) {
-        *out = text;
-    } else {
-        free(text);
-    }
-    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-}
-
 /* `openssl req -new <args>` into dir/<name>; returns the file's bytes. */
 static char *make_csr(const char *name, const char *args, size_t *len)
 {
     char *out = NULL;
-    int rc = sh(&out, "cd '%s' && openssl req -new -nodes -keyout '%s.key' -out '%s' %s", dir, name,
+    int rc = tl_sh(&out, "cd '%s' && openssl req -new -nodes -keyout '%s.key' -out '%s' %s", dir, name,
                 name, args);
     cr_assert_eq(rc, 0, "openssl req %s: %s", args, out);
     free(out);
@@ -301,7 +277,7 @@ Test(sec_csr, weak_keys_rejected)
     cr_assert(strstr(rw_err_detail(), "1024"), "%s", rw_err_detail());
     free(pem);
     char *out = NULL;
-    cr_assert_eq(sh(&out, "cd '%s' && openssl genpkey -genparam -algorithm DSA "
+    cr_assert_eq(tl_sh(&out, "cd '%s' && openssl genpkey -genparam -algorithm DSA "
                           "-pkeyopt dsa_paramgen_bits:2048 -out dsa.param", dir), 0, "%s", out);
     free(out);
     pem = make_csr("k.csr", "-newkey dsa:dsa.param -subj /CN=dsa", &len);

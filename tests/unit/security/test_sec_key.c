@@ -13,6 +13,7 @@
 
 #include "security/sec_key.h"
 #include "tests/testlib/tl_fs.h"
+#include "tests/testlib/tl_proc.h"
 
 static char *dir;
 
@@ -29,31 +30,6 @@ static void teardown(void)
 }
 
 TestSuite(sec_key, .init = setup, .fini = teardown, .timeout = 120);
-
-/* Runs a shell command, stdout and stderr into *out (heap; may be NULL);
- * returns its exit code. */
-static int sh(char **out, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static int sh(char **out, const char *fmt, ...)
-{
-    char cmd[4096], log[1024];
-    snprintf(log, sizeof(log), "%s/sh.log", dir);
-    int n = snprintf(cmd, sizeof(cmd), "( ");
-    va_list ap;
-    va_start(ap, fmt);
-    n += vsnprintf(cmd + n, sizeof(cmd) - (size_t)n, fmt, ap);
-    va_end(ap);
-    snprintf(cmd + n, sizeof(cmd) - (size_t)n, " ) >'%s' 2>&1", log);
-    int st = system(cmd);
-    size_t len = 0;
-    char *text = tl_read_file(log, &len);
-    cr_assert(text, "no output from: %s", cmd);
-    if (out) {
-        *out = text;
-    } else {
-        free(text);
-    }
-    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-}
 
 static char *path_in(const char *name)
 {
@@ -245,12 +221,12 @@ Test(sec_key, openssl_cli_reads_encrypted_pkcs8)
     cr_assert(rw_ok(rw_sec_key_to_pem(k, "s3cret", &pem)));
     char *f = path_in("ca.key");
     cr_assert(rw_ok(rw_sec_secret_write_file(f, pem)));
-    cr_assert_eq(sh(&out, "openssl pkey -in '%s' -passin pass:s3cret -noout", f), 0, "%s", out);
+    cr_assert_eq(tl_sh(&out, "openssl pkey -in '%s' -passin pass:s3cret -noout", f), 0, "%s", out);
     free(out);
-    cr_assert_neq(sh(&out, "openssl pkey -in '%s' -passin pass:nope -noout", f), 0, "%s", out);
+    cr_assert_neq(tl_sh(&out, "openssl pkey -in '%s' -passin pass:nope -noout", f), 0, "%s", out);
     free(out);
     /* PBES2 with PBKDF2 and AES-256-CBC. */
-    cr_assert_eq(sh(&out, "openssl asn1parse -in '%s'", f), 0);
+    cr_assert_eq(tl_sh(&out, "openssl asn1parse -in '%s'", f), 0);
     cr_assert(strstr(out, "PBES2") && strstr(out, "PBKDF2") && strstr(out, "aes-256-cbc"), "%s", out);
     free(out);
     free(f);
@@ -261,7 +237,7 @@ Test(sec_key, openssl_cli_reads_encrypted_pkcs8)
 Test(sec_key, reads_keys_written_by_openssl_cli)
 {
     char *f = path_in("cli.key"), *out = NULL;
-    cr_assert_eq(sh(&out, "openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-384 "
+    cr_assert_eq(tl_sh(&out, "openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-384 "
                           "-aes-256-cbc -pass pass:abc -out '%s'", f), 0, "%s", out);
     free(out);
     size_t len = 0;
