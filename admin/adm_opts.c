@@ -140,3 +140,27 @@ struct rw_result adm_parse_duration(const char *text, int64_t *out)
     *out = v * unit;
     return RW_SUCCESS;
 }
+
+/* "2/3", "0.75" or "75%" as a fraction in (0, 1]. */
+struct rw_result adm_parse_fraction(const char *text, double *out)
+{
+    char *end = NULL;
+    errno = 0;
+    double v = strtod(text, &end);
+    bool ok = errno == 0 && end != text;
+    if (ok && *end == '/') {
+        const char *den = end + 1;
+        double d = strtod(den, &end);
+        ok = errno == 0 && end != den && d > 0 && *end == '\0';
+        v = ok ? v / d : 0;
+    } else if (ok && *end == '%') {
+        ok = end[1] == '\0';
+        v /= 100.0;
+    } else {
+        ok = ok && *end == '\0';
+    }
+    RW_ENSURE_MSG(ok && v > 0 && v <= 1, RW_ERR_USAGE,
+                  "'%s' is not a fraction of the lifetime in (0, 1] (e.g. 2/3, 0.75, 75%%)", text);
+    *out = v;
+    return RW_SUCCESS;
+}

@@ -42,6 +42,8 @@ RW_RESULT adm_require(const struct adm_args *a, const char *name, const char **o
 
 /* "30d", "12h", "90m", "45s" or plain seconds. */
 RW_RESULT adm_parse_duration(const char *text, int64_t *out);
+/* "2/3", "0.75" or "75%": a fraction in (0, 1]. */
+RW_RESULT adm_parse_fraction(const char *text, double *out);
 RW_RESULT adm_parse_int(const char *text, int64_t min, int64_t max, int64_t *out);
 
 #endif

@@ -28,7 +28,18 @@ struct adm_remote {
     SSL_CTX *ctx;
     SSL *ssl;
     uint64_t next_corr;
+    int alert; /* the last fatal alert the server sent, or -1 */
 };
+
+/* Remembers a fatal alert from the server (e.g. certificate_revoked: TLS
+ * 1.3 refuses a client certificate after the client's handshake ends). */
+static void alert_cb(const SSL *ssl, int where, int ret)
+{
+    if ((where & SSL_CB_ALERT) && (where & SSL_CB_READ) && (ret >> 8) == SSL3_AL_FATAL) {
+        struct adm_remote *r = SSL_get_app_data(ssl);
+        r->alert = ret & 0xff;
+    }
+}
 
 const char *adm_remote_server(const struct adm_args *a)
 {
@@ -38,6 +49,14 @@ const char *adm_remote_server(const struct adm_args *a)
     }
     s = getenv("RINGWARD_SERVER");
     return s && s[0] ? s : NULL;
+}
+
+struct rw_result adm_need_server(const struct adm_args *a)
+{
+    RW_ENSURE_MSG(adm_remote_server(a), RW_ERR_USAGE,
+                  "this command talks to an admin listener: give --server HOST:PORT or set "
+                  "RINGWARD_SERVER");
+    return RW_SUCCESS;
 }
 
 void adm_remote_opts_from(const struct adm_args *a, enum adm_remote_auth auth, bool ca_is_id,
@@ -146,6 +165,8 @@ static struct rw_result handshake(struct adm_remote *r, const char *host)
     r->ssl = SSL_new(r->ctx);
     RW_ENSURE_MSG(r->ssl && SSL_set_fd(r->ssl, r->fd) == 1, RW_ERR_CRYPTO,
                   "cannot create a TLS session");
+    SSL_set_app_data(r->ssl, r);
+    SSL_set_info_callback(r->ssl, alert_cb);
     unsigned char ip[16];
     bool is_ip = inet_pton(AF_INET, host, ip) == 1 || inet_pton(AF_INET6, host, ip) == 1;
     if (is_ip) {
@@ -176,6 +197,7 @@ struct rw_result adm_remote_open(const struct adm_remote_opts *o, struct adm_rem
     RW_ENSURE(r, RW_ERR_NOMEM);
     r->fd = -1;
     r->next_corr = 1;
+    r->alert = -1;
     struct rw_result res = make_ctx(o, &r->ctx);
     if (rw_ok(res)) {
         res = tcp_connect(host, port, &r->fd);
@@ -211,6 +233,13 @@ static struct rw_result read_full(struct adm_remote *r, uint8_t *p, size_t n)
 {
     while (n > 0) {
         int k = SSL_read(r->ssl, p, n > INT32_MAX ? INT32_MAX : (int)n);
+        RW_ENSURE_MSG(k > 0 || r->alert != SSL_AD_CERTIFICATE_REVOKED, RW_ERR_AUTH_REVOKED,
+                      "the admin listener refused our certificate: it is revoked");
+        RW_ENSURE_MSG(k > 0 || r->alert != SSL_AD_CERTIFICATE_EXPIRED, RW_ERR_AUTH_EXPIRED,
+                      "the admin listener refused our certificate: it has expired");
+        RW_ENSURE_MSG(k > 0 || r->alert < 0, RW_ERR_TLS,
+                      "the admin listener refused the connection with alert: %s",
+                      SSL_alert_desc_string_long(r->alert));
         RW_ENSURE_MSG(k > 0, RW_ERR_CLOSED,
                       "the admin listener closed the connection (or timed out)");
         p += k;

@@ -24,6 +24,8 @@ struct adm_remote;
 
 /* --server or $RINGWARD_SERVER, or NULL when the command runs offline. */
 const char *adm_remote_server(const struct adm_args *a);
+/* USAGE error naming --server/RINGWARD_SERVER when neither is set. */
+RW_RESULT adm_need_server(const struct adm_args *a);
 
 enum adm_remote_auth {
     ADM_REMOTE_CERT,      /* --cert/--key (or the defaults) */

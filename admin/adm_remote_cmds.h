@@ -28,6 +28,7 @@ int adm_cmd_certs_pending(const struct adm_args *a);
 int adm_cmd_certs_approve(const struct adm_args *a);
 int adm_cmd_certs_reject(const struct adm_args *a);
 int adm_cmd_certs_request(const struct adm_args *a);
+int adm_cmd_certs_renew(const struct adm_args *a);
 int adm_cmd_status(const struct adm_args *a);
 
 #endif

@@ -1,6 +1,6 @@
 /* admin/adm_remote_enroll.c — tokens create, certs pending|approve|reject,
- * status (operator side, over the RPC) and certs renew (RenewSelf with the
- * current certificate). certs request lives in adm_request.c. */
+ * status (operator side, over the RPC). certs request lives in adm_request.c,
+ * certs renew in adm_renew.c. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,18 +28,10 @@ static int finish(struct rw_result r, Ringward__Admin__AdminFrame *resp)
     return adm_report(r);
 }
 
-static struct rw_result need_server(const struct adm_args *a)
-{
-    RW_ENSURE_MSG(adm_remote_server(a), RW_ERR_USAGE,
-                  "this command talks to an admin listener: give --server HOST:PORT or set "
-                  "RINGWARD_SERVER");
-    return RW_SUCCESS;
-}
-
 int adm_cmd_tokens_create(const struct adm_args *a)
 {
     Ringward__Admin__TokensCreateRequest q = RINGWARD__ADMIN__TOKENS_CREATE_REQUEST__INIT;
-    struct rw_result r = need_server(a);
+    struct rw_result r = adm_need_server(a);
     if (rw_ok(r)) {
         r = adm_require(a, "principal", (const char **)&q.principal);
     }
@@ -84,7 +76,7 @@ int adm_cmd_tokens_create(const struct adm_args *a)
 
 int adm_cmd_certs_pending(const struct adm_args *a)
 {
-    struct rw_result r = need_server(a);
+    struct rw_result r = adm_need_server(a);
     if (!rw_ok(r)) {
         return adm_report(r);
     }
@@ -128,7 +120,7 @@ int adm_cmd_certs_pending(const struct adm_args *a)
 
 static struct rw_result request_id(const struct adm_args *a, int64_t *id)
 {
-    RW_GUARD(need_server(a));
+    RW_GUARD(adm_need_server(a));
     RW_ENSURE_MSG(a->n_pos == 1, RW_ERR_USAGE, "give the request id (see `certs pending`)");
     return adm_parse_int(a->pos[0], 1, INT64_MAX, id);
 }
@@ -175,7 +167,7 @@ int adm_cmd_certs_reject(const struct adm_args *a)
 
 int adm_cmd_status(const struct adm_args *a)
 {
-    struct rw_result r = need_server(a);
+    struct rw_result r = adm_need_server(a);
     if (!rw_ok(r)) {
         return adm_report(r);
     }

@@ -33,6 +33,9 @@ static const struct adm_opt tokens_opts[] = {
     COMMON, {"principal", true}, {"role", true}, {"ttl", true}, {"json", false}, {NULL, false}};
 static const struct adm_opt approve_opts[] = {COMMON, {"ttl", true}, {NULL, false}};
 static const struct adm_opt reject_opts[] = {COMMON, {"reason", true}, {NULL, false}};
+static const struct adm_opt renew_opts[] = {
+    COMMON, {"out", true}, {"before", true}, {"ttl", true}, {"key-alg", true},
+    {"revoke-old", false}, {NULL, false}};
 static const struct adm_opt request_opts[] = {
     COMMON, {"principal", true}, {"role", true}, {"token", true}, {"out", true},
     {"no-wait", false}, {"poll-interval", true}, {"max-wait", true}, {NULL, false}};
@@ -198,6 +201,27 @@ const struct adm_cmd adm_commands[] = {
      "Exit status: 0 issued or unchanged, 1 locked by another run, 69 still pending\n"
      "(--no-wait), 127 any other error (a rejected request removes its key and CSR).\n",
      request_opts, adm_cmd_certs_request, adm_cmd_certs_request},
+    {"certs", "renew", "renew a certificate with itself: new local key, RenewSelf (remote)",
+     "usage: ringward-admin certs renew --cert FILE --key FILE [--out DIR] [--before 2/3]\n"
+     "                                  [--ttl 90d] [--key-alg ALG] [--revoke-old]\n"
+     "                                  --server HOST:PORT [--ca CA_BUNDLE]\n\n"
+     "Makes a new private key here (the current key's algorithm unless --key-alg; it\n"
+     "never leaves this machine) and a CSR for the same principal, and asks the broker to\n"
+     "sign it over mTLS authenticated by the current certificate. The role stays; the\n"
+     "new certificate records the one it replaces, which is superseded (still valid\n"
+     "until it expires) unless --revoke-old. `certs show` prints the lineage.\n\n"
+     "Without --out the certificate and key are replaced in place and ca-chain.pem is\n"
+     "written next to the certificate; with --out DIR: DIR/P.pem, DIR/P.key (0600) and\n"
+     "DIR/ca-chain.pem. Files are written as NAME.new and renamed, key first; a run\n"
+     "interrupted between the renames is completed by the next run. KEY.lock is\n"
+     "flock'ed so two runs cannot race.\n\n"
+     "  --before F   renew only once the fraction F of the lifetime has passed (2/3,\n"
+     "               0.75 or 75%); before that print when it is due and change nothing.\n"
+     "               Made for a systemd timer or cron: run it daily.\n\n"
+     "Exit status: 0 renewed or not yet due, 1 locked by another run, 127 any other\n"
+     "error (nothing replaced). A revoked or expired certificate cannot renew: enroll\n"
+     "again with `certs request`.\n",
+     renew_opts, adm_cmd_certs_renew, adm_cmd_certs_renew},
     {"status", NULL, "show the server's version, uptime, event seq and counters (remote)",
      "usage: ringward-admin status [--json]\n\n" REMOTE_HELP, list_opts, adm_cmd_status,
      adm_cmd_status},
