@@ -6,6 +6,7 @@
 #include "admin/adm_common.h"
 
 int adm_cmd_init(const struct adm_args *a);
+int adm_cmd_ca_init(const struct adm_args *a);
 int adm_cmd_ca_list(const struct adm_args *a);
 int adm_cmd_ca_intermediate(const struct adm_args *a);
 int adm_cmd_ca_show(const struct adm_args *a);

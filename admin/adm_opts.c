@@ -122,6 +122,7 @@ struct rw_result adm_parse_duration(const char *text, int64_t *out)
     char num[32];
     memcpy(num, text, len + 1);
     switch (num[len - 1]) {
+    case 'y': unit = 365 * 86400; break;
     case 'd': unit = 86400; break;
     case 'h': unit = 3600; break;
     case 'm': unit = 60; break;
@@ -136,7 +137,7 @@ struct rw_result adm_parse_duration(const char *text, int64_t *out)
     int64_t v = 0;
     struct rw_result r = adm_parse_int(num, 1, 100LL * 365 * 86400, &v);
     RW_ENSURE_MSG(rw_ok(r) && v <= 100LL * 365 * 86400 / unit, RW_ERR_USAGE,
-                  "'%s' is not a duration from 1s to 100 years (e.g. 30d, 12h, 90m)", text);
+                  "'%s' is not a duration from 1s to 100 years (e.g. 5y, 30d, 12h, 90m)", text);
     *out = v * unit;
     return RW_SUCCESS;
 }

@@ -40,7 +40,7 @@ bool adm_flag(const struct adm_args *a, const char *name);
 /* Required option: USAGE error naming it when absent. */
 RW_RESULT adm_require(const struct adm_args *a, const char *name, const char **out);
 
-/* "30d", "12h", "90m", "45s" or plain seconds. */
+/* "5y" (365 days each), "30d", "12h", "90m", "45s" or plain seconds. */
 RW_RESULT adm_parse_duration(const char *text, int64_t *out);
 /* "2/3", "0.75" or "75%": a fraction in (0, 1]. */
 RW_RESULT adm_parse_fraction(const char *text, double *out);

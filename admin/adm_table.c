@@ -9,6 +9,9 @@
 
 static const struct adm_opt init_opts[] = {
     COMMON, {"insecure-dev-keys", false}, {"key-alg", true}, {"org", true}, {NULL, false}};
+static const struct adm_opt ca_init_opts[] = {
+    COMMON, {"cn", true}, {"org", true}, {"path-len", true}, {"ttl", true}, {"key-alg", true},
+    {"insecure-dev-keys", false}, {"json", false}, {NULL, false}};
 static const struct adm_opt list_opts[] = {COMMON, {"json", false}, {NULL, false}};
 static const struct adm_opt plain_opts[] = {COMMON, {NULL, false}};
 static const struct adm_opt intermediate_opts[] = {
@@ -76,6 +79,21 @@ const struct adm_cmd adm_commands[] = {
      "  allow producer-1 produce demo.*    allow consumer-1 consume demo.*\n"
      "  allow admin all *                  allow admin all cluster\n",
      init_opts, adm_cmd_init, NULL},
+    {"ca", "init", "create a root CA (offline only; creates the store when absent)",
+     "usage: ringward-admin ca init --cn NAME [--org O] [--path-len 1] [--ttl 10y|3650d]\n"
+     "                              [--key-alg p256|p384|ed25519|rsa3072] [--json]\n"
+     "                              [--data-dir DIR] [--passphrase-file FILE | --insecure-dev-keys]\n\n"
+     "Makes a self-signed root CA whose id is a unique slug of NAME ('Acme Root' ->\n"
+     "acme-root) and writes DATA/pki/ID.pem. Its key is made here and kept only in the\n"
+     "store, encrypted with the passphrase. Without a store one is created holding just\n"
+     "this root (`init` makes a whole demo hierarchy instead); add an issuing CA with\n"
+     "`ca intermediate --parent-ca ID`. With a store the root joins the existing\n"
+     "hierarchy (a ca.created event). It is refused over --server: a root key is made\n"
+     "only where the store is.\n\n"
+     "  --path-len N   intermediates allowed below the root (default 1; -1 = no limit)\n"
+     "  --ttl D        lifetime (default 10 years)\n\n" DATA_HELP PASS_HELP
+     "  --insecure-dev-keys  new store only: CA keys in plaintext (development only)\n",
+     ca_init_opts, adm_cmd_ca_init, NULL},
     {"ca", "list", "list CAs",
      "usage: ringward-admin ca list [--json] [--data-dir DIR]\n", list_opts, adm_cmd_ca_list, adm_rpc_cmd_ca_list},
     {"ca", "intermediate", "create an intermediate CA under a parent CA",

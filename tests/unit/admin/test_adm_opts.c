@@ -33,6 +33,8 @@ Test(adm_opts, durations)
     int64_t v = 0;
     cr_assert(rw_ok(adm_parse_duration("30d", &v)));
     cr_assert_eq(v, 30 * 86400);
+    cr_assert(rw_ok(adm_parse_duration("10y", &v)));
+    cr_assert_eq(v, 10LL * 365 * 86400);
     cr_assert(rw_ok(adm_parse_duration("90", &v)));
     cr_assert_eq(v, 90);
     cr_assert_eq(adm_parse_duration("0s", &v).err, RW_ERR_USAGE);
