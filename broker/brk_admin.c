@@ -179,7 +179,13 @@ struct rw_result brk_admin_start(struct brk_shared *sh, const char *data_dir,
         r = load_passphrase(passphrase_file, &pass);
     }
     if (rw_ok(r)) {
-        r = rw_adm_service_new(a->store, pass, NULL, &a->svc);
+        struct rw_adm_service_cfg cfg = {
+            .address_rate = sh->cfg->admin_rate, .address_burst = 2.0 * sh->cfg->admin_rate,
+            .principal_rate = sh->cfg->admin_principal_rate,
+            .principal_burst = 2.0 * sh->cfg->admin_principal_rate,
+            .counters = brk_status_counters, .counters_arg = sh,
+        };
+        r = rw_adm_service_new(a->store, pass, &cfg, &a->svc);
     }
     rw_sec_secret_free(pass);
     if (rw_ok(r)) {

@@ -47,6 +47,11 @@ void brk_admin_outq_cleanup(struct brk_admin_outq *q); /* frees what is left */
  * service and starts the thread. */
 RW_RESULT brk_admin_start(struct brk_shared *sh, const char *data_dir, const char *passphrase_file,
                           struct brk_admin **out);
+/* Status counters (broker/brk_status.c): an rw_adm_counters_fn whose arg
+ * is the struct brk_shared. */
+struct rw_adm_counter;
+size_t brk_status_counters(void *arg, struct rw_adm_counter *out, size_t cap);
+
 /* Stops and joins the thread, drops queued jobs, frees; NULL is fine. */
 void brk_admin_stop(struct brk_admin *a);
 

@@ -47,6 +47,8 @@ static const struct opt opts[] = {
     {"principal-from", T_PRINCIPAL_FROM, 0, 0},
     {"admin-listen", T_ADMIN, 0, 0},
     {"passphrase-file", T_PATH, F(passphrase_file)},
+    {"admin-rate", T_UINT, F(admin_rate)},
+    {"admin-principal-rate", T_UINT, F(admin_principal_rate)},
 };
 
 static const char *const principal_from_names[] = {"cn", "san-uri", "san-dns"};
@@ -75,6 +77,8 @@ void brk_config_defaults(struct brk_config *c)
     c->admin = true;
     snprintf(c->admin_host, sizeof(c->admin_host), "127.0.0.1");
     c->admin_port = 9444;
+    c->admin_rate = 10;
+    c->admin_principal_rate = 20;
     c->max_connections = 10000;
     c->max_frame = 1u << 20;
     c->handshake_timeout_ms = 10000;

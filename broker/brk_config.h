@@ -69,6 +69,8 @@ struct brk_config {
     char admin_host[BRK_HOST_MAX];
     uint16_t admin_port;           /* 0 = any; the ready file reports it */
     char passphrase_file[BRK_PATH_MAX]; /* CA key passphrase; "" = RINGWARD_CA_PASSPHRASE */
+    unsigned admin_rate;           /* admin requests/s per client address (burst twice) */
+    unsigned admin_principal_rate; /* admin requests/s per principal (burst twice) */
 };
 
 enum brk_config_action { BRK_RUN, BRK_HELP, BRK_VERSION };

@@ -103,6 +103,10 @@ struct rw_result brk_config_finish(struct brk_config *c)
     RW_ENSURE_MSG(c->max_output >= 65536, RW_ERR_USAGE, "--max-output-bytes: at least 64K");
     RW_ENSURE_MSG(c->follow_interval_ms >= 10 && c->follow_interval_ms <= BRK_FOLLOW_MAX_MS,
                   RW_ERR_USAGE, "--follow-interval: 10ms..%dms", BRK_FOLLOW_MAX_MS);
+    RW_ENSURE_MSG(c->admin_rate >= 1 && c->admin_rate <= 100000, RW_ERR_USAGE,
+                  "--admin-rate: 1..100000 requests per second");
+    RW_ENSURE_MSG(c->admin_principal_rate >= 1 && c->admin_principal_rate <= 100000, RW_ERR_USAGE,
+                  "--admin-principal-rate: 1..100000 requests per second");
     RW_GUARD(default_path(c->cert, c->data_dir, "broker.pem"));
     RW_GUARD(default_path(c->key, c->data_dir, "broker.key"));
     RW_GUARD(default_path(c->ca_chain, c->data_dir, "ca-chain.pem"));

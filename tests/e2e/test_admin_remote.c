@@ -175,6 +175,60 @@ Test(admin_remote, acl_and_status)
     free(out);
 }
 
+/* A counter's value in `status --json` output, or -1. */
+static long long status_value(const char *json, const char *name)
+{
+    char key[96];
+    snprintf(key, sizeof(key), "\"%s\":", name);
+    const char *p = strstr(json, key);
+    return p ? atoll(p + strlen(key)) : -1;
+}
+
+Test(admin_remote, status_reports_the_broker_counters)
+{
+    char cert[4200], key[4200];
+    snprintf(cert, sizeof(cert), "%s/pki/producer-1.pem", data);
+    snprintf(key, sizeof(key), "%s/pki/producer-1.key", data);
+    for (int i = 0; i < 3; i++) {
+        struct tl_wire w;
+        cr_assert(tl_wire_connect(&w, srv.port, cert, key, ca) && tl_wire_ping(&w, 1));
+        tl_wire_close(&w);
+    }
+    char *out = NULL;
+    cr_assert_eq(tl_sh(&out, "%s status --json", remote), 0, "%s", out);
+    cr_assert_geq(status_value(out, "connections_accepted"), 3, "%s", out);
+    cr_assert_geq(status_value(out, "handshakes_full"), 3, "%s", out);
+    cr_assert_geq(status_value(out, "validation_cache_hits"), 2, "the same chain hits: %s", out);
+    cr_assert_geq(status_value(out, "validation_cache_hit_rate_pct"), 1, "%s", out);
+    cr_assert_geq(status_value(out, "acl_rules"), 4, "init seeds four rules: %s", out);
+    cr_assert_geq(status_value(out, "uptime"), 0, "%s", out);
+    free(out);
+    cr_assert_eq(tl_sh(&out, "%s status", remote), 0, "%s", out);
+    cr_assert(strstr(out, "handshakes_full"), "the table lists the counters: %s", out);
+    free(out);
+}
+
+Test(admin_remote, admin_rate_flag_limits_one_address)
+{
+    cr_assert_eq(tl_daemon_stop(&srv, SIGTERM, 15000), 0);
+    cr_assert(tl_daemon_start(&srv, data, "--admin-rate 1"), "restarts with --admin-rate 1");
+    snprintf(remote, sizeof(remote), "%s --server 127.0.0.1:%d", offline, srv.admin_port);
+    int exhausted = 0, ok = 0;
+    for (int i = 0; i < 6; i++) {
+        char *out = NULL;
+        int rc = tl_sh(&out, "%s ca list", remote);
+        ok += rc == 0;
+        exhausted += strstr(out, "RESOURCE_EXHAUSTED") != NULL || strstr(out, "LIMIT") != NULL;
+        free(out);
+    }
+    cr_assert_geq(ok, 1, "the burst is served");
+    cr_assert_geq(exhausted, 1, "beyond the burst of 2 (rate 1/s) calls are refused");
+    char *out = NULL;
+    cr_assert_neq(tl_sh(&out, "%s --data-dir %s --admin-rate 0", tl_bin("ringward"), data), 0);
+    cr_assert(strstr(out, "--admin-rate"), "%s", out);
+    free(out);
+}
+
 /* `certs request` for principal p with extra arguments; the exit code. */
 static int request(const char *p, const char *extra, char **out)
 {

@@ -228,3 +228,41 @@ Test(brk_config, principal_from_flag_file_key_and_help)
     cr_assert(strstr(brk_config_usage(), "--principal-from SOURCE"), "documented in --help");
     cr_assert(strstr(brk_config_usage(), "san-uri"));
 }
+
+Test(brk_config, admin_listener_options)
+{
+    struct brk_config c;
+    enum brk_config_action act;
+    const char *d[] = {"ringward", "--data-dir", "/d"};
+    cr_assert(rw_ok(parse(&c, &act, 3, d)));
+    cr_assert(c.admin, "the admin RPC is served by default");
+    cr_assert_str_eq(c.admin_host, "127.0.0.1");
+    cr_assert_eq(c.admin_port, 9444);
+    cr_assert_eq(c.admin_rate, 10);
+    cr_assert_eq(c.admin_principal_rate, 20);
+    cr_assert_str_eq(c.passphrase_file, "");
+
+    const char *on[] = {"ringward", "--data-dir", "/d", "--admin-listen", "[::1]:0",
+                        "--passphrase-file=/p", "--admin-rate", "3", "--admin-principal-rate=7"};
+    cr_assert(rw_ok(parse(&c, &act, 9, on)), "%s", rw_err_detail());
+    cr_assert(c.admin);
+    cr_assert_str_eq(c.admin_host, "::1");
+    cr_assert_eq(c.admin_port, 0);
+    cr_assert_str_eq(c.passphrase_file, "/p");
+    cr_assert_eq(c.admin_rate, 3);
+    cr_assert_eq(c.admin_principal_rate, 7);
+
+    const char *off[] = {"ringward", "--data-dir", "/d", "--admin-listen", "off"};
+    cr_assert(rw_ok(parse(&c, &act, 5, off)));
+    cr_assert_not(c.admin, "`off` disables it");
+
+    const char *bad_addr[] = {"ringward", "--data-dir", "/d", "--admin-listen", "nowhere"};
+    cr_assert_eq(parse(&c, &act, 5, bad_addr).err, RW_ERR_USAGE);
+    cr_assert(strstr(rw_err_detail(), "admin-listen"), "%s", rw_err_detail());
+    const char *zero[] = {"ringward", "--data-dir", "/d", "--admin-rate", "0"};
+    cr_assert_eq(parse(&c, &act, 5, zero).err, RW_ERR_USAGE);
+    cr_assert(strstr(rw_err_detail(), "--admin-rate"), "%s", rw_err_detail());
+    const char *empty[] = {"ringward", "--data-dir", "/d", "--passphrase-file", ""};
+    cr_assert_eq(parse(&c, &act, 5, empty).err, RW_ERR_USAGE);
+    cr_assert(strstr(brk_config_usage(), "--admin-rate N"), "documented in --help");
+}
