@@ -119,17 +119,46 @@ static struct rw_result fill_issued(struct adm_call *c, X509 *cert,
     return adm_rpc_chain_pem(c, ca_id, &resp->chain_pem);
 }
 
+struct token_use {
+    struct rw_store *store;
+    const char *actor, *token, *principal;
+    enum rw_role role;
+    int64_t now;
+};
+
+static struct rw_result use_token(void *arg, X509 *cert)
+{
+    (void)cert;
+    const struct token_use *t = arg;
+    return rw_sec_enroll_token_redeem_in_tx(t->store, t->actor, t->token, t->principal, t->role,
+                                            t->now);
+}
+
+/* The token's checks without using it (rolled back): no CA key is touched
+ * for a bad token. */
+static struct rw_result token_precheck(const struct token_use *t)
+{
+    RW_GUARD(rw_store_tx_begin(t->store));
+    struct rw_result r = use_token((void *)t, NULL);
+    rw_store_tx_rollback(t->store);
+    return r;
+}
+
+/* Signs and uses the token in one transaction: a token is spent only on a
+ * recorded certificate. */
 static struct rw_result enroll_with_token(struct adm_call *c, const char *principal,
                                           enum rw_role role, const char *actor,
                                           Ringward__Admin__EnrollResponse *resp)
 {
     const Ringward__Admin__EnrollRequest *q = c->req->enroll;
-    RW_GUARD(rw_sec_enroll_token_redeem(c->svc->store, actor, q->token, principal, role,
-                                        adm_now(c->svc)));
+    struct token_use t = {.store = c->svc->store, .actor = actor, .token = q->token,
+                          .principal = principal, .role = role, .now = adm_now(c->svc)};
+    RW_GUARD(token_precheck(&t));
     struct rw_sec_ca ca;
     adm_ca_ctx(c, &ca);
     ca.actor = actor;
-    struct rw_sec_issue_opts o = {.principal = principal, .role = role};
+    struct rw_sec_issue_opts o = {.principal = principal, .role = role, .in_tx = use_token,
+                                  .in_tx_arg = &t};
     X509 *cert = NULL;
     RW_GUARD(rw_sec_ca_sign_csr(&ca, q->csr.data, q->csr.len, &o, &cert));
     struct rw_result r = fill_issued(c, cert, resp);

@@ -4,8 +4,9 @@
  * of ours, for the caller's principal and role, neither revoked nor
  * expired. The CSR must name the same principal and carry a new key; the
  * role is the caller's. The old certificate is superseded (a
- * cert.superseded event naming the new serial), not revoked, unless the
- * request asks for it.
+ * cert.superseded event naming the new serial, recorded in the issuing
+ * transaction), not revoked, unless the request asks for it (a separate
+ * revocation after the renewal has landed).
  */
 #include <stdio.h>
 #include <string.h>
@@ -73,14 +74,24 @@ static struct rw_result check_csr(struct adm_call *c, const struct rw_store_cert
     return r;
 }
 
-static struct rw_result supersede(struct adm_call *c, const char *old_hex, const char *new_hex,
-                                  const char *principal)
+struct supersession {
+    struct adm_call *c;
+    const struct rw_store_cert *old;
+};
+
+/* In the issuing transaction: the cert.superseded event naming the new
+ * serial, so a renewal lands whole or not at all. */
+static struct rw_result supersede(void *arg, X509 *cert)
 {
+    const struct supersession *su = arg;
+    char old_hex[2 * RW_STORE_SERIAL_MAX + 1], new_hex[2 * RW_STORE_SERIAL_MAX + 1];
+    rw_hex_encode(su->old->serial, su->old->serial_len, old_hex);
+    rw_sec_cert_serial_hex(cert, new_hex, sizeof(new_hex));
     struct rw_buf payload;
     rw_buf_init(&payload, 4096);
     struct rw_result r = rw_buf_append_str(&payload, "{");
     if (rw_ok(r)) {
-        r = rw_json_kv_str(&payload, true, "principal", principal);
+        r = rw_json_kv_str(&payload, true, "principal", su->old->principal);
     }
     if (rw_ok(r)) {
         r = rw_json_kv_str(&payload, false, "by", new_hex);
@@ -91,10 +102,9 @@ static struct rw_result supersede(struct adm_call *c, const char *old_hex, const
     if (rw_ok(r)) {
         r = rw_buf_terminate(&payload);
     }
-    if (rw_ok(r) && rw_ok(r = rw_store_tx_begin(c->svc->store))) {
-        r = rw_store_event_append(c->svc->store, c->actor, "cert.superseded", old_hex,
+    if (rw_ok(r)) {
+        r = rw_store_event_append(su->c->svc->store, su->c->actor, "cert.superseded", old_hex,
                                   (const char *)payload.data, NULL);
-        r = rw_ok(r) ? rw_store_tx_commit(c->svc->store) : (rw_store_tx_rollback(c->svc->store), r);
     }
     rw_buf_cleanup(&payload);
     return r;
@@ -107,8 +117,9 @@ static struct rw_result renew(struct adm_call *c, const struct rw_store_cert *ol
     RW_ENSURE_MSG(q->ttl >= 0, RW_ERR_USAGE, "a lifetime is a positive duration");
     struct rw_sec_ca ca;
     adm_ca_ctx(c, &ca);
+    struct supersession su = {.c = c, .old = old};
     struct rw_sec_issue_opts o = {.principal = old->principal, .role = c->caller->id->role,
-                                  .ttl = q->ttl};
+                                  .ttl = q->ttl, .in_tx = supersede, .in_tx_arg = &su};
     X509 *cert = NULL;
     RW_GUARD(rw_sec_ca_sign_csr(&ca, q->csr.data, q->csr.len, &o, &cert));
     char old_hex[2 * RW_STORE_SERIAL_MAX + 1], new_hex[2 * RW_STORE_SERIAL_MAX + 1];
@@ -117,8 +128,8 @@ static struct rw_result renew(struct adm_call *c, const struct rw_store_cert *ol
     rw_sec_cert_serial_hex(cert, new_hex, sizeof(new_hex));
     resp->serial = adm_strdup(c, new_hex);
     resp->replaces = adm_strdup(c, old_hex);
-    struct rw_result r = supersede(c, old_hex, new_hex, old->principal);
-    if (rw_ok(r) && q->revoke_old) {
+    struct rw_result r = RW_SUCCESS;
+    if (q->revoke_old) { /* its own transaction and cert.revoked event, after the renewal */
         r = rw_sec_ca_revoke(&ca, old->serial, old->serial_len, RW_REASON_SUPERSEDED);
     }
     if (rw_ok(r)) {

@@ -61,6 +61,13 @@ struct rw_sec_issue_opts {
     size_t n_ips;
     int64_t ttl;            /* seconds; 0 = default; clipped to the CA's notAfter */
     enum rw_key_alg alg;    /* for server-side key generation */
+    /* Runs inside the issuing transaction once the certificate and its
+     * cert.issued event are recorded, before the commit: a failure rolls
+     * all of it back. For a mutation that must land with the certificate
+     * or not at all (an approval, a token's use, a supersession). It must
+     * not begin a transaction. NULL: none. */
+    RW_RESULT (*in_tx)(void *arg, X509 *cert);
+    void *in_tx_arg;
 };
 
 /* Generates a key and issues a certificate. The key is returned once

@@ -62,6 +62,9 @@ static struct rw_result sign_and_record(const struct rw_sec_ca *ca, const struct
         r = rw_sec_ca_event(ca, "cert.issued", hex, "principal", o->principal, "role", role, "ca",
                             ca_id, "key", how, NULL);
     }
+    if (rw_ok(r) && o->in_tx) {
+        r = o->in_tx(o->in_tx_arg, cert);
+    }
     r = rw_sec_ca_tx_end(ca->store, r);
 out:
     rw_sec_ca_signer_cleanup(&signer);

@@ -138,6 +138,14 @@ struct rw_result rw_sec_enroll_token_redeem(struct rw_store *s, const char *acto
                                             const char *token, const char *principal,
                                             enum rw_role role, int64_t now)
 {
+    RW_GUARD(rw_store_tx_begin(s));
+    return tx_end(s, rw_sec_enroll_token_redeem_in_tx(s, actor, token, principal, role, now));
+}
+
+struct rw_result rw_sec_enroll_token_redeem_in_tx(struct rw_store *s, const char *actor,
+                                                  const char *token, const char *principal,
+                                                  enum rw_role role, int64_t now)
+{
     size_t plen = sizeof(RW_ENROLL_TOKEN_PREFIX) - 1;
     RW_ENSURE_MSG(token && strlen(token) < RW_ENROLL_TOKEN_TEXT &&
                       strncmp(token, RW_ENROLL_TOKEN_PREFIX, plen) == 0,
@@ -158,7 +166,6 @@ struct rw_result rw_sec_enroll_token_redeem(struct rw_store *s, const char *acto
     char id[17];
     token_id(hash, id);
     const char *kv[] = {"principal", t.principal, "role", t.role};
-    RW_GUARD(rw_store_tx_begin(s));
     r = rw_store_token_use(s, hash, now_or(now));
     if (r.err == RW_ERR_STATE) {
         rw_err_detail_set("this enrollment token was already used");
@@ -167,7 +174,7 @@ struct rw_result rw_sec_enroll_token_redeem(struct rw_store *s, const char *acto
     if (rw_ok(r)) {
         r = event(s, actor, "token.used", id, kv, 4);
     }
-    return tx_end(s, r);
+    return r;
 }
 
 struct rw_result rw_sec_enroll_csr_check(const uint8_t *csr, size_t len,
@@ -247,6 +254,28 @@ struct rw_result rw_sec_enroll_request_submit(struct rw_store *s, const char *ac
     return r;
 }
 
+struct approval {
+    const struct rw_sec_ca *ca;
+    const struct rw_store_csr_request *q;
+    int64_t id;
+};
+
+/* In the issuing transaction: pending -> approved, with its event. */
+static struct rw_result mark_approved(void *arg, X509 *cert)
+{
+    const struct approval *ap = arg;
+    uint8_t serial[RW_STORE_SERIAL_MAX];
+    size_t serial_len = 0;
+    char hex[2 * RW_STORE_SERIAL_MAX + 1], obj[24];
+    RW_GUARD(rw_sec_cert_serial(cert, serial, sizeof(serial), &serial_len));
+    rw_hex_encode(serial, serial_len, hex);
+    snprintf(obj, sizeof(obj), "%lld", (long long)ap->id);
+    const char *kv[] = {"principal", ap->q->principal, "role", ap->q->role, "serial", hex};
+    RW_GUARD(rw_store_csr_request_set_status(ap->ca->store, ap->id, "pending", "approved",
+                                             serial, serial_len));
+    return event(ap->ca->store, ap->ca->actor, "csr.approved", obj, kv, 6);
+}
+
 struct rw_result rw_sec_enroll_request_approve(const struct rw_sec_ca *ca, int64_t id, int64_t ttl,
                                                X509 **cert_out)
 {
@@ -262,21 +291,10 @@ struct rw_result rw_sec_enroll_request_approve(const struct rw_sec_ca *ca, int64
     if (!rw_sec_role_parse(q.role, &role)) {
         RW_FAIL(r, RW_ERR_IO_CORRUPT, out, "request %lld has an unknown role", (long long)id);
     }
-    struct rw_sec_issue_opts o = {.principal = q.principal, .role = role, .ttl = ttl};
-    RW_TRY(r, rw_sec_ca_sign_csr(ca, q.csr_der, q.csr_der_len, &o, &cert), out);
-    uint8_t serial[RW_STORE_SERIAL_MAX];
-    size_t serial_len = 0;
-    char hex[2 * RW_STORE_SERIAL_MAX + 1], obj[24];
-    RW_TRY(r, rw_sec_cert_serial(cert, serial, sizeof(serial), &serial_len), out);
-    rw_hex_encode(serial, serial_len, hex);
-    snprintf(obj, sizeof(obj), "%lld", (long long)id);
-    const char *kv[] = {"principal", q.principal, "role", q.role, "serial", hex};
-    RW_TRY(r, rw_store_tx_begin(ca->store), out);
-    r = rw_store_csr_request_set_status(ca->store, id, "pending", "approved", serial, serial_len);
-    if (rw_ok(r)) {
-        r = event(ca->store, ca->actor, "csr.approved", obj, kv, 6);
-    }
-    r = tx_end(ca->store, r);
+    struct approval ap = {.ca = ca, .q = &q, .id = id};
+    struct rw_sec_issue_opts o = {.principal = q.principal, .role = role, .ttl = ttl,
+                                  .in_tx = mark_approved, .in_tx_arg = &ap};
+    r = rw_sec_ca_sign_csr(ca, q.csr_der, q.csr_der_len, &o, &cert);
 out:
     rw_store_csr_request_cleanup(&q);
     if (rw_ok(r) && cert_out) {

@@ -49,6 +49,13 @@ RW_RESULT rw_sec_enroll_token_create(struct rw_store *s, const char *actor, cons
 RW_RESULT rw_sec_enroll_token_redeem(struct rw_store *s, const char *actor, const char *token,
                                      const char *principal, enum rw_role role, int64_t now);
 
+/* The same inside the caller's transaction (e.g. an issuing one, through
+ * rw_sec_issue_opts.in_tx, so the token is used only if the certificate
+ * is recorded). */
+RW_RESULT rw_sec_enroll_token_redeem_in_tx(struct rw_store *s, const char *actor,
+                                           const char *token, const char *principal,
+                                           enum rw_role role, int64_t now);
+
 /* Parses and checks a CSR for enrollment: its signature, a CN that is a
  * valid principal (copied to principal_out). PROTO_* / AUTH_* / USAGE. */
 RW_RESULT rw_sec_enroll_csr_check(const uint8_t *csr, size_t len,
@@ -61,7 +68,8 @@ RW_RESULT rw_sec_enroll_request_submit(struct rw_store *s, const char *actor, co
                                        int64_t *id_out);
 
 /* Signs a pending request's CSR with `ca` (its default issuing CA) for the
- * requested principal and role, then marks it approved (csr.approved).
+ * requested principal and role and marks it approved (csr.approved), in
+ * one transaction.
  * STATE when the request is not pending. The certificate goes to
  * *cert_out (caller frees; may be NULL). */
 RW_RESULT rw_sec_enroll_request_approve(const struct rw_sec_ca *ca, int64_t id, int64_t ttl,

@@ -221,3 +221,55 @@ Test(sec_ca, csr_principal_must_match_and_names_only_for_brokers)
     X509_REQ_free(req);
     EVP_PKEY_free(key);
 }
+
+static size_t cert_count(void)
+{
+    struct rw_store_cert *certs = NULL;
+    size_t n = 0;
+    cr_assert(rw_ok(rw_store_cert_list(store, NULL, &certs, &n)));
+    rw_store_cert_list_free(certs, n);
+    return n;
+}
+
+static int hook_calls;
+
+static struct rw_result failing_hook(void *arg, X509 *cert)
+{
+    (void)arg;
+    cr_assert_not_null(cert, "the hook sees the new certificate");
+    hook_calls++;
+    /* It runs inside the transaction: its own write is rolled back too. */
+    RW_GUARD(rw_store_event_append(store, "test", "test.hook", "x", "{}", NULL));
+    RW_BAIL_MSG(RW_ERR_STATE, "the hook refused");
+}
+
+static struct rw_result passing_hook(void *arg, X509 *cert)
+{
+    (void)cert;
+    hook_calls++;
+    return rw_store_event_append(store, "test", "test.hook", (const char *)arg, "{}", NULL);
+}
+
+Test(sec_ca, an_in_transaction_hook_lands_with_the_certificate_or_not_at_all)
+{
+    int64_t seq = events();
+    size_t n = cert_count();
+    struct rw_sec_issue_opts o = {.ca_id = int_id, .principal = "p", .role = RW_ROLE_PRODUCER,
+                                  .in_tx = failing_hook};
+    X509 *cert = NULL;
+    EVP_PKEY *key = NULL;
+    cr_assert_eq(rw_sec_ca_issue(&ca, &o, &cert, &key).err, RW_ERR_STATE);
+    cr_assert_eq(hook_calls, 1);
+    cr_assert_null(cert);
+    cr_assert_null(key);
+    cr_assert_eq(cert_count(), n, "no certificate recorded");
+    cr_assert_eq(events(), seq, "no cert.issued and no hook event");
+    o.in_tx = passing_hook;
+    o.in_tx_arg = "y";
+    cr_assert(rw_ok(rw_sec_ca_issue(&ca, &o, &cert, &key)), "%s", rw_err_detail());
+    cr_assert_eq(hook_calls, 2);
+    cr_assert_eq(cert_count(), n + 1);
+    cr_assert_eq(events(), seq + 2, "cert.issued and the hook's event, together");
+    X509_free(cert);
+    EVP_PKEY_free(key);
+}
