@@ -162,33 +162,30 @@ struct rw_result adm_h_certs_list(struct adm_call *c)
     return RW_SUCCESS;
 }
 
-/* "superseded" (and by what) from the cert.superseded events. */
+/* "superseded" (and by what) from each certificate's latest
+ * cert.superseded event (an indexed lookup per certificate). */
 static struct rw_result mark_superseded(struct adm_call *c, Ringward__Admin__CertInfo **infos,
                                         size_t n)
 {
-    struct rw_store_event *ev = NULL;
-    size_t n_ev = 0;
-    RW_GUARD(rw_store_event_list(c->svc->store, 0, 0, &ev, &n_ev));
-    for (size_t e = 0; e < n_ev; e++) {
-        if (strcmp(ev[e].kind, "cert.superseded") != 0) {
+    for (size_t i = 0; i < n; i++) {
+        struct rw_store_event ev;
+        struct rw_result r = rw_store_event_latest(c->svc->store, "cert.superseded",
+                                                   infos[i]->serial, &ev);
+        if (r.err == RW_ERR_NOT_FOUND) {
             continue;
         }
-        const char *by = strstr(ev[e].payload, "\"by\":\"");
-        for (size_t i = 0; i < n; i++) {
-            if (strcmp(infos[i]->serial, ev[e].object) != 0) {
-                continue;
-            }
-            if (strcmp(infos[i]->status, "active") == 0) {
-                infos[i]->status = "superseded";
-            }
-            if (by) {
-                char tmp[2 * RW_STORE_SERIAL_MAX + 1];
-                snprintf(tmp, sizeof(tmp), "%.*s", (int)strcspn(by + 6, "\""), by + 6);
-                infos[i]->superseded_by = adm_strdup(c, tmp);
-            }
+        RW_GUARD(r);
+        if (strcmp(infos[i]->status, "active") == 0) {
+            infos[i]->status = "superseded";
         }
+        const char *by = strstr(ev.payload, "\"by\":\"");
+        if (by) {
+            char tmp[2 * RW_STORE_SERIAL_MAX + 1];
+            snprintf(tmp, sizeof(tmp), "%.*s", (int)strcspn(by + 6, "\""), by + 6);
+            infos[i]->superseded_by = adm_strdup(c, tmp);
+        }
+        rw_store_event_cleanup(&ev);
     }
-    rw_store_event_list_free(ev, n_ev);
     return RW_SUCCESS;
 }
 

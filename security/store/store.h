@@ -161,6 +161,11 @@ RW_RESULT rw_store_event_append(struct rw_store *s, const char *actor, const cha
 RW_RESULT rw_store_event_list(struct rw_store *s, int64_t since, size_t limit,
                               struct rw_store_event **out, size_t *n);
 RW_RESULT rw_store_event_last_seq(struct rw_store *s, int64_t *out);
+/* The newest event of `kind` about `object` (indexed); NOT_FOUND when none.
+ * The caller frees its strings with rw_store_event_cleanup. */
+RW_RESULT rw_store_event_latest(struct rw_store *s, const char *kind, const char *object,
+                                struct rw_store_event *out);
+void rw_store_event_cleanup(struct rw_store_event *e);
 void rw_store_event_list_free(struct rw_store_event *e, size_t n);
 
 /* ACL rules (store_acl.c). The store keeps the text the security module

@@ -40,6 +40,8 @@ struct rw_result rw_store_event_append(struct rw_store *s, const char *actor, co
     return r;
 }
 
+static void event_cleanup(struct rw_store_event *e);
+
 static struct rw_result read_event(sqlite3_stmt *st, void *elem)
 {
     struct rw_store_event *e = elem;
@@ -50,6 +52,11 @@ static struct rw_result read_event(sqlite3_stmt *st, void *elem)
     RW_GUARD(rw_store_col_text_dup(st, 4, true, &e->object));
     RW_GUARD(rw_store_col_text_dup(st, 5, true, &e->payload));
     return RW_SUCCESS;
+}
+
+void rw_store_event_cleanup(struct rw_store_event *e)
+{
+    event_cleanup(e);
 }
 
 static void event_cleanup(struct rw_store_event *e)
@@ -117,4 +124,35 @@ void rw_store_event_list_free(struct rw_store_event *e, size_t n)
         event_cleanup(&e[i]);
     }
     free(e);
+}
+
+struct rw_result rw_store_event_latest(struct rw_store *s, const char *kind, const char *object,
+                                       struct rw_store_event *out)
+{
+    RW_ENSURE_MSG(s && kind && object && out, RW_ERR_USAGE, "store: bad event_latest arguments");
+    memset(out, 0, sizeof(*out));
+    sqlite3_stmt *st = NULL;
+    RW_GUARD(rw_store_sql_prepare(s,
+                                  "SELECT seq, at, actor, kind, object, payload FROM events"
+                                  " WHERE kind = ?1 AND object = ?2 ORDER BY seq DESC LIMIT 1",
+                                  &st));
+    const char *what = "finding an event";
+    struct rw_result r = RW_SUCCESS;
+    int rc = rw_store_bind_text(st, 1, kind) | rw_store_bind_text(st, 2, object);
+    if (rc == SQLITE_OK) {
+        rc = sqlite3_step(st);
+    }
+    if (rc == SQLITE_ROW) {
+        r = read_event(st, out);
+        if (!rw_ok(r)) {
+            event_cleanup(out);
+        }
+    } else if (rc == SQLITE_DONE) {
+        rw_err_detail_set("no %s event for %s", kind, object);
+        r = RW_ERR(RW_ERR_NOT_FOUND);
+    } else {
+        r = STORE_SQL_ERR(s->db, rc, what);
+    }
+    sqlite3_finalize(st);
+    return r;
 }

@@ -64,6 +64,8 @@ RW_RESULT rw_store_sql_collect(struct rw_store *s, sqlite3_stmt *st, size_t elem
  * sets user_version; checks an existing one (version, tables). */
 RW_RESULT rw_store_schema_create(struct rw_store *s);
 RW_RESULT rw_store_schema_check(struct rw_store *s);
+/* Adds what a compatible newer build wants (indexes) to a checked store. */
+RW_RESULT rw_store_schema_upgrade(struct rw_store *s);
 /* Per-connection settings: WAL, synchronous=FULL, foreign keys. */
 RW_RESULT rw_store_configure(struct rw_store *s);
 

@@ -170,7 +170,7 @@ static struct rw_result open_existing(struct rw_store *s, const char *dir)
     RW_GUARD(open_db(s->path, SQLITE_OPEN_READWRITE, &s->db));
     RW_GUARD(rw_store_schema_check(s));
     RW_GUARD(rw_store_configure(s));
-    return RW_SUCCESS;
+    return rw_store_schema_upgrade(s);
 }
 
 struct rw_result rw_store_open(const char *dir, enum rw_store_mode mode, struct rw_store **out)

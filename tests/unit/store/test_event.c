@@ -176,3 +176,42 @@ Test(store_event, rolled_back_events_vanish)
     cr_assert(rw_ok(rw_store_event_last_seq(g_s, &last)));
     cr_assert_eq(last, 1);
 }
+
+Test(store_event, latest_by_kind_and_object)
+{
+    append("cert.superseded", "AA");
+    cr_assert(rw_ok(rw_store_event_append(g_s, "x", "cert.superseded", "AA", "{\"by\":\"CC\"}",
+                                          NULL)));
+    append("cert.revoked", "AA");
+    append("cert.superseded", "BB");
+    struct rw_store_event e;
+    cr_assert(rw_ok(rw_store_event_latest(g_s, "cert.superseded", "AA", &e)), "%s",
+              rw_err_detail());
+    cr_assert_str_eq(e.payload, "{\"by\":\"CC\"}", "the newest of its kind and object");
+    cr_assert_str_eq(e.actor, "x");
+    rw_store_event_cleanup(&e);
+    cr_assert_eq(rw_store_event_latest(g_s, "cert.superseded", "DD", &e).err, RW_ERR_NOT_FOUND);
+    cr_assert_eq(rw_store_event_latest(g_s, "ca.created", "AA", &e).err, RW_ERR_NOT_FOUND);
+}
+
+Test(store_event, an_older_store_gets_the_event_index_when_opened)
+{
+    rw_store_close(g_s);
+    g_s = NULL;
+    char path[4096];
+    snprintf(path, sizeof(path), "%s/ringward.db", g_dir);
+    sqlite3 *db = NULL;
+    cr_assert_eq(sqlite3_open(path, &db), SQLITE_OK);
+    cr_assert_eq(sqlite3_exec(db, "DROP INDEX events_kind_object", NULL, NULL, NULL), SQLITE_OK);
+    sqlite3_close(db);
+    cr_assert(rw_ok(rw_store_open(g_dir, RW_STORE_OPEN_EXISTING, &g_s)), "%s", rw_err_detail());
+    cr_assert_eq(sqlite3_open(path, &db), SQLITE_OK);
+    sqlite3_stmt *st = NULL;
+    cr_assert_eq(sqlite3_prepare_v2(db, "SELECT count(*) FROM sqlite_master WHERE type = 'index'"
+                                        " AND name = 'events_kind_object'", -1, &st, NULL),
+                 SQLITE_OK);
+    cr_assert_eq(sqlite3_step(st), SQLITE_ROW);
+    cr_assert_eq(sqlite3_column_int(st, 0), 1, "re-created at open");
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+}
