@@ -16,6 +16,7 @@ int adm_cmd_certs_sign_csr(const struct adm_args *a);
 int adm_cmd_certs_revoke(const struct adm_args *a);
 int adm_cmd_certs_list(const struct adm_args *a);
 int adm_cmd_certs_show(const struct adm_args *a);
+int adm_cmd_certs_export(const struct adm_args *a);
 int adm_cmd_crl_export(const struct adm_args *a);
 int adm_cmd_events(const struct adm_args *a);
 int adm_cmd_verify(const struct adm_args *a);

@@ -280,12 +280,19 @@ struct rw_result adm_remote_call(struct adm_remote *r, Ringward__Admin__AdminFra
     uint8_t *body = malloc(n ? n : 1);
     RW_ENSURE(body, RW_ERR_NOMEM);
     struct rw_result res = read_full(r, body, n);
-    Ringward__Admin__AdminFrame *f =
-        rw_ok(res) ? ringward__admin__admin_frame__unpack(NULL, n, body) : NULL;
+    if (rw_ok(res)) {
+        res = adm_frame_decode(req, body, n, resp);
+    }
     OPENSSL_cleanse(body, n);
     free(body);
-    RW_GUARD(res);
-    RW_ENSURE_MSG(f, RW_ERR_PROTO_MALFORMED, "the admin listener sent a malformed frame");
+    return res;
+}
+
+struct rw_result adm_frame_decode(const Ringward__Admin__AdminFrame *req, const uint8_t *body,
+                                  size_t n, Ringward__Admin__AdminFrame **resp)
+{
+    Ringward__Admin__AdminFrame *f = ringward__admin__admin_frame__unpack(NULL, n, body);
+    RW_ENSURE_MSG(f, RW_ERR_PROTO_MALFORMED, "the admin service sent a malformed frame");
     if (f->body_case == RINGWARD__ADMIN__ADMIN_FRAME__BODY_ERROR) {
         enum rw_err e = err_of(f->error->code);
         rw_err_detail_set("%s [%s]", f->error->message, rw_frame_code_name(f->error->code));
@@ -294,7 +301,7 @@ struct rw_result adm_remote_call(struct adm_remote *r, Ringward__Admin__AdminFra
     }
     if (f->correlation_id != req->correlation_id || (int)f->body_case != (int)req->body_case + 1) {
         adm_remote_free(f);
-        RW_BAIL_MSG(RW_ERR_PROTO_MALFORMED, "the admin listener answered another request");
+        RW_BAIL_MSG(RW_ERR_PROTO_MALFORMED, "the admin service answered another request");
     }
     *resp = f;
     return RW_SUCCESS;
@@ -311,6 +318,9 @@ struct rw_result adm_remote_once(const struct adm_args *a, enum adm_remote_auth 
                                  bool ca_is_id, Ringward__Admin__AdminFrame *req,
                                  Ringward__Admin__AdminFrame **resp)
 {
+    if (!adm_remote_server(a) && auth == ADM_REMOTE_CERT) {
+        return adm_local_call(a, req, resp);
+    }
     struct adm_remote_opts o;
     adm_remote_opts_from(a, auth, ca_is_id, &o);
     struct adm_remote *r = NULL;

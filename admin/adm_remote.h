@@ -55,9 +55,26 @@ RW_RESULT adm_remote_open(const struct adm_remote_opts *o, struct adm_remote **o
 RW_RESULT adm_remote_call(struct adm_remote *r, Ringward__Admin__AdminFrame *req,
                           Ringward__Admin__AdminFrame **resp);
 void adm_remote_free(Ringward__Admin__AdminFrame *resp); /* NULL is fine */
+
+/* A store row view of a CertInfo (der borrowed from the message; a serial
+ * that is not hex leaves serial_len 0). */
+struct rw_store_cert;
+void adm_cert_from_info(const Ringward__Admin__CertInfo *i, struct rw_store_cert *c);
 void adm_remote_close(struct adm_remote *r);             /* NULL is fine */
 
-/* Opens with the command's options, makes one call, closes. */
+/* The response frame `body` to `req`: an Error frame becomes a failure as
+ * in adm_remote_call; a frame for another request is PROTO_MALFORMED. */
+RW_RESULT adm_frame_decode(const Ringward__Admin__AdminFrame *req, const uint8_t *body, size_t n,
+                           Ringward__Admin__AdminFrame **resp);
+
+/* The same call handled in-process by the admin service on --data-dir's
+ * store (admin/adm_local.c): offline, as the local operator. */
+RW_RESULT adm_local_call(const struct adm_args *a, Ringward__Admin__AdminFrame *req,
+                         Ringward__Admin__AdminFrame **resp);
+
+/* Opens with the command's options, makes one call, closes. Without
+ * --server/RINGWARD_SERVER a call with a certificate runs in-process
+ * instead (adm_local_call). */
 RW_RESULT adm_remote_once(const struct adm_args *a, enum adm_remote_auth auth, bool ca_is_id,
                           Ringward__Admin__AdminFrame *req, Ringward__Admin__AdminFrame **resp);
 

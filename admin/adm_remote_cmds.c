@@ -155,8 +155,7 @@ int adm_rpc_cmd_ca_disable(const struct adm_args *a)
 
 /* ---- certs list / show ---- */
 
-/* A store row view of a CertInfo (der borrowed from the message). */
-static void cert_from_info(const Ringward__Admin__CertInfo *i, struct rw_store_cert *c)
+void adm_cert_from_info(const Ringward__Admin__CertInfo *i, struct rw_store_cert *c)
 {
     memset(c, 0, sizeof(*c));
     if (!rw_ok(rw_hex_decode(i->serial, c->serial, sizeof(c->serial), &c->serial_len))) {
@@ -206,7 +205,7 @@ int adm_rpc_cmd_certs_list(const struct adm_args *a)
         ADM_ACC(jr, rw_buf_append_str(&b, "["));
         for (size_t i = 0; i < l->n_certs; i++) {
             struct rw_store_cert c;
-            cert_from_info(l->certs[i], &c);
+            adm_cert_from_info(l->certs[i], &c);
             if (i > 0) {
                 ADM_ACC(jr, rw_buf_append_str(&b, ","));
             }
@@ -222,7 +221,7 @@ int adm_rpc_cmd_certs_list(const struct adm_args *a)
                "NOT AFTER");
         for (size_t i = 0; i < l->n_certs; i++) {
             struct rw_store_cert c;
-            cert_from_info(l->certs[i], &c);
+            adm_cert_from_info(l->certs[i], &c);
             adm_print_cert_row(&c, now);
         }
     }
@@ -245,7 +244,7 @@ int adm_rpc_cmd_certs_show(const struct adm_args *a)
     }
     const Ringward__Admin__CertsShowResponse *s = resp->certs_show_ok;
     struct rw_store_cert c;
-    cert_from_info(s->cert, &c);
+    adm_cert_from_info(s->cert, &c);
     int64_t now = (int64_t)time(NULL);
     if (adm_flag(a, "json")) {
         struct rw_buf b;

@@ -15,6 +15,7 @@ int adm_rpc_cmd_certs_issue(const struct adm_args *a);
 int adm_rpc_cmd_certs_revoke(const struct adm_args *a);
 int adm_rpc_cmd_certs_list(const struct adm_args *a);
 int adm_rpc_cmd_certs_show(const struct adm_args *a);
+int adm_rpc_cmd_certs_export(const struct adm_args *a);
 int adm_rpc_cmd_crl_get(const struct adm_args *a);
 int adm_rpc_cmd_events(const struct adm_args *a);
 int adm_rpc_cmd_acl_add(const struct adm_args *a);

@@ -1,6 +1,7 @@
 /* admin/adm_remote_enroll.c — tokens create, certs pending|approve|reject,
- * status (operator side, over the RPC). certs request lives in adm_request.c,
- * certs renew in adm_renew.c. */
+ * status (operator side): over the RPC with --server, else in-process on the
+ * data directory (adm_local.c) with the same output; status needs a broker.
+ * certs request lives in adm_request.c, certs renew in adm_renew.c. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,10 +32,7 @@ static int finish(struct rw_result r, Ringward__Admin__AdminFrame *resp)
 int adm_cmd_tokens_create(const struct adm_args *a)
 {
     Ringward__Admin__TokensCreateRequest q = RINGWARD__ADMIN__TOKENS_CREATE_REQUEST__INIT;
-    struct rw_result r = adm_need_server(a);
-    if (rw_ok(r)) {
-        r = adm_require(a, "principal", (const char **)&q.principal);
-    }
+    struct rw_result r = adm_require(a, "principal", (const char **)&q.principal);
     if (rw_ok(r)) {
         r = adm_require(a, "role", (const char **)&q.role);
     }
@@ -76,10 +74,7 @@ int adm_cmd_tokens_create(const struct adm_args *a)
 
 int adm_cmd_certs_pending(const struct adm_args *a)
 {
-    struct rw_result r = adm_need_server(a);
-    if (!rw_ok(r)) {
-        return adm_report(r);
-    }
+    struct rw_result r;
     Ringward__Admin__CertsPendingRequest q = RINGWARD__ADMIN__CERTS_PENDING_REQUEST__INIT;
     FRAME(f, CERTS_PENDING, certs_pending, q);
     Ringward__Admin__AdminFrame *resp = NULL;
@@ -120,7 +115,6 @@ int adm_cmd_certs_pending(const struct adm_args *a)
 
 static struct rw_result request_id(const struct adm_args *a, int64_t *id)
 {
-    RW_GUARD(adm_need_server(a));
     RW_ENSURE_MSG(a->n_pos == 1, RW_ERR_USAGE, "give the request id (see `certs pending`)");
     return adm_parse_int(a->pos[0], 1, INT64_MAX, id);
 }

@@ -63,6 +63,11 @@ struct rw_adm_caller {
     const uint8_t *serial;            /* the leaf's serial octets (RenewSelf); may be NULL */
     size_t serial_len;
     const char *address;              /* peer address text, e.g. "127.0.0.1"; required */
+    /* Non-NULL: ringward-admin offline, in-process on the store's host (who
+     * can read the store and its passphrase can do anything anyway): no
+     * certificate, ACL or rate check; events name this actor
+     * ("local:<user>"). RenewSelf still needs a certificate. */
+    const char *local_actor;
 };
 
 struct rw_adm_service;

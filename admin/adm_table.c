@@ -28,6 +28,9 @@ static const struct adm_opt certs_list_opts[] = {
     COMMON, {"json", false}, {"role", true}, {"principal", true}, {"status", true},
     {"ca-id", true}, {"expiring-within", true}, {NULL, false}};
 static const struct adm_opt show_opts[] = {COMMON, {"json", false}, {NULL, false}};
+static const struct adm_opt export_opts[] = {
+    COMMON, {"out", true}, {"all", false}, {"output", true}, {"force", false}, {"json", false},
+    {"page-size", true}, {NULL, false}};
 static const struct adm_opt crl_opts[] = {
     COMMON, {"ca", true}, {"der", false}, {"out", true}, {NULL, false}};
 static const struct adm_opt events_opts[] = {
@@ -135,6 +138,47 @@ const struct adm_cmd adm_commands[] = {
     {"certs", "show", "show one certificate and its PEM",
      "usage: ringward-admin certs show SERIAL [--json]\n\n" DATA_HELP, show_opts,
      adm_cmd_certs_show, adm_rpc_cmd_certs_show},
+    {"certs", "export", "write certificates as PEM: one with its chain, or all as a .tar.gz",
+     "usage: ringward-admin certs export SERIAL --out DIR [--force] [--json]\n"
+     "       ringward-admin certs export --all --output FILE.tar.gz [--force] [--json]\n"
+     "                                   [--page-size N]\n\n"
+     "Writes certificates as PEM, offline from the data directory or, with --server,\n"
+     "over the admin RPC (the same files either way). No private key is ever exported:\n"
+     "leaf keys are never stored (`certs issue` shows its key once) and CA keys never\n"
+     "leave the store.\n\n"
+     "One certificate (SERIAL is hex, as `openssl x509 -serial` prints it):\n"
+     "  DIR/P.pem         the certificate; P is its principal (its serial when the\n"
+     "                    principal is not a plain file name)\n"
+     "  DIR/ca-chain.pem  its issuer's chain up to the root, the issuer first\n"
+     "the layout of `certs issue` without the key, ready for\n"
+     "  openssl verify -CAfile root-ca.pem -untrusted DIR/ca-chain.pem DIR/P.pem\n\n"
+     "Every certificate (--all): one gzip'd tar, for a backup or an inventory:\n"
+     "  ca/ID.pem         each CA's certificate, named by CA id\n"
+     "  certs/SERIAL.pem  every certificate in the store, the rows of `certs list`\n"
+     "                    (CA certificates included, role \"ca\")\n"
+     "  index.json        {\"format\":\"ringward-certs-export\",\"version\":1,\"created_at\":T,\n"
+     "                     \"cas\":[{id,cn,parent,serial,disabled,file}],\n"
+     "                     \"certs\":[{serial,principal,role,ca,status,not_before,\n"
+     "                     not_after,issued_at,revocation_reason,revoked_at,file}]}\n"
+     "                    a certs entry is the object of `certs list --json` plus its\n"
+     "                    file; status (active, revoked, expired) is the one at export;\n"
+     "                    revocation_reason and revoked_at only for a revoked one\n"
+     "The archive is created mode 0600: it holds no secret, but it is a complete\n"
+     "inventory of identities, roles and revocations; chmod it to share it.\n\n"
+     "Files are written whole or not at all (a temporary file in the same folder,\n"
+     "renamed into place). An existing file is refused unless --force, except one\n"
+     "that already holds exactly the bytes to be written, which is left alone (so\n"
+     "certificates of one CA can be exported into one folder). An unknown serial is\n"
+     "an error and writes nothing.\n\n"
+     "  --out DIR       SERIAL: the folder for P.pem and ca-chain.pem (created)\n"
+     "  --all           every certificate instead of one SERIAL\n"
+     "  --output FILE   --all: the archive to write, e.g. backup.tar.gz\n"
+     "  --force         replace existing files\n"
+     "  --json          print what was written as one JSON object (paths, counts)\n"
+     "  --page-size N   --all: certificates per store read or per CertsExport request\n"
+     "                  (default 100; a server sends at most 200 per page)\n\n"
+     "Exit status: 0 written, 1 failure (nothing written), 2 usage error.\n\n"
+     DATA_HELP REMOTE_HELP, export_opts, adm_cmd_certs_export, adm_rpc_cmd_certs_export},
     {"crl", "export", "sign and write CRLs",
      "usage: ringward-admin crl export [--ca ID] [--der] [--out FILE]\n\n"
      "Signs a fresh CRL (next CRL number) for one CA, or for every CA when --ca is not\n"
@@ -194,19 +238,24 @@ const struct adm_cmd adm_commands[] = {
      "Signs a fresh CRL for CA ID (offline, or over the admin RPC with --server; the\n"
      "server is then verified with --server-ca FILE, default DATA/pki/ca-chain.pem).\n\n"
      DATA_HELP REMOTE_HELP, crl_opts, adm_cmd_crl_export, adm_rpc_cmd_crl_get},
-    {"tokens", "create", "create a one-time enrollment token (remote)",
+    {"tokens", "create", "create a one-time enrollment token",
      "usage: ringward-admin tokens create --principal P --role R [--ttl 1h] [--json]\n\n"
      "Prints a token bound to P and R, usable once until it expires (at most 30d).\n"
-     "It is shown only now; the server keeps its SHA-256. --json prints {\"token\": ...}.\n\n"
-     REMOTE_HELP, tokens_opts, adm_cmd_tokens_create, adm_cmd_tokens_create},
-    {"certs", "pending", "list enrollment requests waiting for an operator (remote)",
-     "usage: ringward-admin certs pending [--json]\n\n" REMOTE_HELP, list_opts,
+     "It is shown only now; the store keeps its SHA-256. --json prints {\"token\": ...}.\n\n"
+     DATA_HELP REMOTE_HELP PASS_HELP, tokens_opts, adm_cmd_tokens_create, adm_cmd_tokens_create},
+    {"certs", "pending", "list enrollment requests waiting for an operator",
+     "usage: ringward-admin certs pending [--json]\n\n" DATA_HELP REMOTE_HELP, list_opts,
      adm_cmd_certs_pending, adm_cmd_certs_pending},
-    {"certs", "approve", "approve an enrollment request: sign its CSR (remote)",
-     "usage: ringward-admin certs approve ID [--ttl 90d]\n\n" REMOTE_HELP, approve_opts,
+    {"certs", "approve", "approve an enrollment request: sign its CSR",
+     "usage: ringward-admin certs approve ID [--ttl 90d]\n\n"
+     "Signs the request's CSR with the default issuing CA for the principal and role it\n"
+     "asked for; the machine's next `certs request` run collects the certificate.\n\n"
+     DATA_HELP REMOTE_HELP PASS_HELP, approve_opts,
      adm_cmd_certs_approve, adm_cmd_certs_approve},
-    {"certs", "reject", "reject an enrollment request (remote)",
-     "usage: ringward-admin certs reject ID [--reason TEXT]\n\n" REMOTE_HELP, reject_opts,
+    {"certs", "reject", "reject an enrollment request",
+     "usage: ringward-admin certs reject ID [--reason TEXT]\n\n"
+     "The machine's next `certs request` run exits 127 and removes its key and CSR.\n\n"
+     DATA_HELP REMOTE_HELP, reject_opts,
      adm_cmd_certs_reject, adm_cmd_certs_reject},
     {"certs", "request", "enroll this machine: local key + CSR, submit, poll (remote)",
      "usage: ringward-admin certs request --principal P --role R --out DIR [--token T]\n"

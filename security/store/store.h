@@ -254,4 +254,22 @@ RW_RESULT rw_store_csr_request_set_status(struct rw_store *s, int64_t id, const 
 void rw_store_csr_request_cleanup(struct rw_store_csr_request *r);
 void rw_store_csr_request_list_free(struct rw_store_csr_request *r, size_t n);
 
+/* Export (store_export.c): every certificate, a page at a time, in store
+ * order. `pos` is a resume point (the row's position; certificates are
+ * never deleted, so positions only grow): pass the last one seen as
+ * `after` (0 = from the first) to get the next page. */
+#define RW_STORE_KEYS_PAGE_MAX 10000
+
+struct rw_store_cert_key {
+    int64_t pos;
+    uint8_t serial[RW_STORE_SERIAL_MAX];
+    size_t serial_len;
+};
+
+/* At most `limit` (1..RW_STORE_KEYS_PAGE_MAX) keys of certificates whose
+ * position is greater than `after`, oldest first; none at the end. Read each
+ * row with rw_store_cert_get. The caller frees *out with free(). */
+RW_RESULT rw_store_cert_keys_after(struct rw_store *s, int64_t after, size_t limit,
+                                   struct rw_store_cert_key **out, size_t *n);
+
 #endif

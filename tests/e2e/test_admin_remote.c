@@ -372,3 +372,42 @@ Test(admin_remote, revoke_over_rpc_ends_a_connected_consumer_within_1s)
     tl_wire_close(&w);
     free(serial);
 }
+
+/* The operator commands without --server run the same service in-process on
+ * the data directory: same output, events naming the local operator, and a
+ * broker following the store serves what they did. */
+Test(admin_remote, offline_operator_commands_serve_the_same_enrollment)
+{
+    char *out = NULL, *remote_list = NULL;
+    int rc = tl_sh(&out, "{ %s tokens create --principal edge-7 --role producer --json "
+                         "2>/dev/null; }", offline);
+    cr_assert_eq(rc, 0, "%s", out);
+    char *t = strstr(out, "\"token\":\"");
+    cr_assert(t, "%s", out);
+    char extra[256];
+    snprintf(extra, sizeof(extra), "--token %.*s", (int)strcspn(t + 9, "\""), t + 9);
+    free(out);
+    cr_assert_eq(request("edge-7", extra, &out), 0, "an offline token works over RPC: %s", out);
+    free(out);
+
+    cr_assert_eq(request("edge-8", "--no-wait", &out), 69, "%s", out);
+    free(out);
+    cr_assert_eq(tl_sh(&out, "%s certs pending --json 2>/dev/null", offline), 0, "%s", out);
+    cr_assert_eq(tl_sh(&remote_list, "%s certs pending --json", remote), 0);
+    cr_assert_str_eq(out, remote_list, "the same output either way");
+    free(out);
+    free(remote_list);
+    long id = pending_id();
+    cr_assert_eq(tl_sh(&out, "%s certs approve %ld", offline, id), 0, "%s", out);
+    cr_assert(strstr(out, "approved request"), "%s", out);
+    free(out);
+    cr_assert_eq(request("edge-8", "", &out), 0, "%s", out);
+    free(out);
+    cr_assert_eq(tl_sh(&out, "%s certs approve %ld", offline, id), 1, "already approved");
+    free(out);
+    cr_assert_eq(tl_sh(&out, "%s events --json", offline), 0);
+    cr_assert(strstr(out, "\"actor\":\"local:"), "offline mutations name the local operator");
+    free(out);
+    cr_assert_eq(tl_sh(&out, "%s status", offline), 2, "status needs a broker: %s", out);
+    free(out);
+}

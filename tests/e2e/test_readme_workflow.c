@@ -106,6 +106,10 @@ Test(readme_workflow, the_documented_admin_workflow_runs_as_written)
     char crl[4300];
     snprintf(crl, sizeof(crl), "%s/acme-issuing-ca.crl.pem", dir);
     cr_assert_eq(access(crl, R_OK), 0, "crl get wrote the CRL");
+    char backup[4300];
+    snprintf(backup, sizeof(backup), "%s/backup.tar.gz", dir);
+    cr_assert_eq(access(backup, R_OK), 0, "certs export --all wrote the archive");
+    cr_assert(strstr(out, "index.json") || strstr(out, "ca/"), "the archive lists: %s", out);
     free(out);
     free(script);
     free(s);
