@@ -88,13 +88,43 @@ static void publish_gauges(struct brk_shared *sh, const struct brk_policy *p,
     atomic_store(&sh->stats.crl_failing, brk_crls_failing(crls));
 }
 
-/* A new policy from the store, bundle and CRLs; installed then published. */
-static bool rebuild(struct brk_enforce *e, const char *cause)
+/* The current policy plus the revocations of `ev` (NULL: none to apply
+ * that way, or it failed and a full rebuild follows). */
+static struct brk_policy *extended(struct brk_enforce *e, const struct rw_store_event *ev,
+                                   size_t n)
 {
-    struct brk_policy *p = brk_policy_new();
-    struct rw_result r = p ? brk_trust_build(e->store, e->cfg->trust_bundle, e->crls,
-                                             (int64_t)time(NULL), false, p)
-                           : RW_ERR(RW_ERR_NOMEM);
+    struct brk_policy *cur = ev && !e->retry ? brk_policy_current(e->sh) : NULL;
+    struct brk_policy *p = cur ? brk_policy_new() : NULL;
+    struct rw_result r = p ? brk_trust_extend(e->store, cur, ev, n, p) : RW_ERR(RW_ERR_STATE);
+    brk_policy_unref(cur);
+    if (!rw_ok(r) && p) {
+        char d[512];
+        RW_LOG(RW_LOG_WARN, "trust_extend_failed", "reason=%s detail=\"%s\" then=rebuild",
+               rw_err_name(r.err), brk_log_clean(rw_err_detail(), d, sizeof(d)));
+    }
+    if (!rw_ok(r)) {
+        brk_policy_unref(p);
+        return NULL;
+    }
+    return p;
+}
+
+/* A new policy, installed then published: the current one extended when
+ * `ev` (may be NULL) only revokes, else rebuilt from the store, bundle and
+ * CRLs. */
+static bool rebuild(struct brk_enforce *e, const char *cause, const struct rw_store_event *ev,
+                    size_t n)
+{
+    struct brk_policy *p = extended(e, ev, n);
+    struct rw_result r = RW_SUCCESS;
+    if (p) {
+        cause = "revocation";
+    } else {
+        p = brk_policy_new();
+        r = p ? brk_trust_build(e->store, e->cfg->trust_bundle, e->crls, (int64_t)time(NULL),
+                                false, p)
+              : RW_ERR(RW_ERR_NOMEM);
+    }
     if (!rw_ok(r)) {
         char d[512];
         RW_LOG(RW_LOG_ERROR, "trust_reload_failed", "cause=%s reason=%s detail=\"%s\" "
@@ -134,12 +164,14 @@ static bool trust_kind(const char *kind)
 static bool on_events(void *arg, const struct rw_store_event *ev, size_t n)
 {
     struct brk_enforce *e = arg;
-    bool trust = false, acl = false;
+    bool trust = false, acl = false, only_revocations = true;
     for (size_t i = 0; i < n; i++) {
-        trust = trust || trust_kind(ev[i].kind);
+        bool t = trust_kind(ev[i].kind);
+        trust = trust || t;
+        only_revocations = only_revocations && (!t || strcmp(ev[i].kind, "cert.revoked") == 0);
         acl = acl || prefixed(ev[i].kind, "acl.");
     }
-    if (trust && !rebuild(e, "events")) {
+    if (trust && !rebuild(e, "events", only_revocations ? ev : NULL, n)) {
         return false; /* offered again next round */
     }
     if (acl && !rw_ok(brk_acl_reload(e->sh, e->store, "events"))) {
@@ -170,7 +202,7 @@ static void on_tick(void *arg, bool poked)
     struct brk_enforce *e = arg;
     bool crl_due = brk_crls_due(e->crls, (int64_t)time(NULL));
     if (poked || crl_due || e->retry) {
-        (void)rebuild(e, poked ? "sighup" : crl_due ? "crl_file" : "retry");
+        (void)rebuild(e, poked ? "sighup" : crl_due ? "crl_file" : "retry", NULL, 0);
     }
     if (poked) {
         struct rw_result r = brk_acl_reload(e->sh, e->store, "sighup");

@@ -69,6 +69,13 @@ bool brk_policy_blocks(const struct brk_policy *p, const struct rw_sec_chain_ids
 RW_RESULT brk_trust_build(struct rw_store *s, const char *bundle, struct brk_crls *crls,
                           int64_t now, bool startup, struct brk_policy *p);
 
+/* The next policy's contents when the events only revoke: `cur`'s CA set
+ * shared, its revocations copied plus each cert.revoked event's (read
+ * from the store), its refused issuers kept. STATE when an event does not
+ * match the store (the caller then rebuilds). */
+RW_RESULT brk_trust_extend(struct rw_store *s, const struct brk_policy *cur,
+                           const struct rw_store_event *ev, size_t n, struct brk_policy *out);
+
 struct brk_enforce;
 
 struct brk_enforce_cfg {

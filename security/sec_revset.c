@@ -196,6 +196,33 @@ struct rw_sec_revset *rw_sec_revset_new(size_t expected)
     return set;
 }
 
+struct rw_sec_revset *rw_sec_revset_clone(const struct rw_sec_revset *src, size_t extra)
+{
+    struct rw_sec_revset *set = calloc(1, sizeof(*set));
+    if (!set) {
+        return NULL;
+    }
+    size_t cap = src->count + extra > 16 ? src->count + extra : 16;
+    set->entries = malloc(cap * sizeof(*set->entries));
+    set->index = malloc(src->index_cap * sizeof(*set->index));
+    if (!set->entries || !set->index) {
+        rw_sec_revset_free(set);
+        return NULL;
+    }
+    if (src->count > 0) {
+        memcpy(set->entries, src->entries, src->count * sizeof(*set->entries));
+    }
+    memcpy(set->index, src->index, src->index_cap * sizeof(*set->index));
+    set->count = src->count;
+    set->entries_cap = cap;
+    set->index_cap = src->index_cap;
+    if (!rw_ok(reserve(set, extra))) {
+        rw_sec_revset_free(set);
+        return NULL;
+    }
+    return set;
+}
+
 void rw_sec_revset_free(struct rw_sec_revset *set)
 {
     if (!set) {

@@ -23,6 +23,10 @@ struct rw_sec_revset;
 /* `expected` sizes the table up front (0 is fine); NULL on out of memory. */
 struct rw_sec_revset *rw_sec_revset_new(size_t expected);
 void rw_sec_revset_free(struct rw_sec_revset *set); /* NULL is fine */
+/* A copy of `src` with room for `extra` more entries (two memcpys, no
+ * rehash: a revocation added to a million-entry set costs milliseconds,
+ * not a reload). NULL on out of memory. */
+struct rw_sec_revset *rw_sec_revset_clone(const struct rw_sec_revset *src, size_t extra);
 
 /* Issuer digest of a name; used as the first half of the key. */
 RW_RESULT rw_sec_revset_issuer_id(const X509_NAME *issuer, uint64_t *out);

@@ -29,6 +29,7 @@ struct rw_sec_trust {
     STACK_OF(X509) *cas;
     struct rw_sec_revset *revset;
     bool frozen;
+    bool shared_cas;  /* store and cas are another snapshot's (rw_sec_trust_extend) */
     atomic_int refs;
 };
 
@@ -47,6 +48,30 @@ struct rw_sec_trust *rw_sec_trust_new(void)
         return NULL;
     }
     return t;
+}
+
+struct rw_result rw_sec_trust_extend(const struct rw_sec_trust *base, size_t extra,
+                                     struct rw_sec_trust **out)
+{
+    RW_ENSURE_MSG(base && base->frozen && out, RW_ERR_USAGE, "extend needs a frozen snapshot");
+    struct rw_sec_trust *t = calloc(1, sizeof(*t));
+    RW_ENSURE(t, RW_ERR_NOMEM);
+    atomic_init(&t->refs, 1);
+    t->shared_cas = true;
+    t->revset = rw_sec_revset_clone(base->revset, extra);
+    t->cas = sk_X509_dup(base->cas);
+    if (!t->revset || !t->cas || X509_STORE_up_ref(base->store) != 1) {
+        sk_X509_free(t->cas);
+        t->cas = NULL;
+        rw_sec_trust_unref(t);
+        RW_BAIL(RW_ERR_NOMEM);
+    }
+    t->store = base->store;
+    for (int i = 0; i < sk_X509_num(t->cas); i++) {
+        X509_up_ref(sk_X509_value(t->cas, i));
+    }
+    *out = t;
+    return RW_SUCCESS;
 }
 
 static void trust_free(struct rw_sec_trust *t)
@@ -106,6 +131,8 @@ static bool has_ca(const struct rw_sec_trust *t, const X509 *ca)
 struct rw_result rw_sec_trust_add_ca(struct rw_sec_trust *t, X509 *ca)
 {
     RW_GUARD(writable(t));
+    RW_ENSURE_MSG(!t->shared_cas, RW_ERR_STATE,
+                  "an extended snapshot shares its CA set: build a new one to add a CA");
     RW_GUARD(check_ca(ca));
     if (has_ca(t, ca)) {
         return RW_SUCCESS;
@@ -145,6 +172,14 @@ struct rw_result rw_sec_trust_add_revocation(struct rw_sec_trust *t, X509 *issue
     RW_ENSURE(issuer, RW_ERR_USAGE);
     RW_GUARD(rw_sec_revset_issuer_id(X509_get_subject_name(issuer), &id));
     return rw_sec_revset_add(t->revset, id, serial, serial_len, reason);
+}
+
+struct rw_result rw_sec_trust_add_revocation_id(struct rw_sec_trust *t, uint64_t issuer_id,
+                                                const uint8_t *serial, size_t serial_len,
+                                                int reason)
+{
+    RW_GUARD(writable(t));
+    return rw_sec_revset_add(t->revset, issuer_id, serial, serial_len, reason);
 }
 
 /* True when the CRL's AKI (if any) names this CA's key. */
@@ -244,7 +279,7 @@ struct rw_result rw_sec_trust_add_crl_file(struct rw_sec_trust *t, const char *p
 struct rw_result rw_sec_trust_freeze(struct rw_sec_trust *t)
 {
     RW_GUARD(writable(t));
-    if (X509_STORE_set_flags(t->store, X509_V_FLAG_X509_STRICT) != 1) {
+    if (!t->shared_cas && X509_STORE_set_flags(t->store, X509_V_FLAG_X509_STRICT) != 1) {
         return rw_sec_ossl_fail(RW_ERR_CRYPTO, "cannot configure the trust store");
     }
     t->frozen = true;

@@ -40,6 +40,16 @@ RW_RESULT rw_sec_trust_add_crl(struct rw_sec_trust *t, X509_CRL *crl, int64_t no
 /* Reads one or more CRLs (PEM or DER) from a file and adds each. */
 RW_RESULT rw_sec_trust_add_crl_file(struct rw_sec_trust *t, const char *path, int64_t now);
 
+/* A new, writable snapshot with `base`'s CA set (shared, not copied: no CA
+ * can be added to it) and a copy of its revocations with room for `extra`
+ * more: how a revocation reaches the brokers without reloading the whole
+ * set. `base` must be frozen and stays unchanged. */
+RW_RESULT rw_sec_trust_extend(const struct rw_sec_trust *base, size_t extra,
+                              struct rw_sec_trust **out);
+/* Adds one revocation by issuer id (rw_sec_revset_issuer_id of the
+ * issuer's subject name) and serial octets. */
+RW_RESULT rw_sec_trust_add_revocation_id(struct rw_sec_trust *t, uint64_t issuer_id,
+                                         const uint8_t *serial, size_t serial_len, int reason);
 /* Makes the snapshot immutable. Adding after this is RW_ERR_STATE. */
 RW_RESULT rw_sec_trust_freeze(struct rw_sec_trust *t);
 

@@ -46,8 +46,8 @@ static void nap_ms(long ms)
 
 static void paths(const char *dir, const char *who, char *cert, char *key, size_t cap)
 {
-    snprintf(cert, cap, "%s/%s.pem", dir, who);
-    snprintf(key, cap, "%s/%s.key", dir, who);
+    cr_assert((size_t)snprintf(cert, cap, "%s/%s.pem", dir, who) < cap, "path fits");
+    cr_assert((size_t)snprintf(key, cap, "%s/%s.key", dir, who) < cap, "path fits");
 }
 
 static bool connect_as(struct tl_wire *w, const char *dir, const char *who)
@@ -317,6 +317,8 @@ Test(enforce_revoke, consumer_revoked_while_receiving_gets_REVOKED_within_a_seco
     wait_metric("ringward_connections_closed_total{reason=\"revoked\"}", RUNS);
     cr_assert_geq(metric("ringward_connections_accepted_total"), RUNS + 1);
     cr_assert_eq(metric("ringward_event_log_lag"), 0);
+    /* Each revocation extended the current snapshot (no reload of the set). */
+    cr_assert(tl_daemon_wait_log(&b.d, "event=trust_reloaded cause=revocation", RUNS, 1000));
 }
 
 /* An intermediate: clients under it go, clients under the other stay. */

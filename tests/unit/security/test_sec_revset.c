@@ -175,3 +175,39 @@ Test(sec_revset, presized_set_stays_within_budget)
     cr_assert_leq(rw_sec_revset_memory(s) / rw_sec_revset_count(s), 64);
     rw_sec_revset_free(s);
 }
+
+Test(sec_revset, a_clone_has_the_entries_and_room_and_leaves_the_source_alone)
+{
+    struct rw_sec_revset *s = rw_sec_revset_new(0);
+    uint64_t a = id_of("CA A");
+    uint8_t sn[4] = {0x10, 0, 0, 0};
+    for (uint32_t i = 0; i < 1000; i++) {
+        memcpy(sn + 1, &i, 3);
+        cr_assert(rw_ok(rw_sec_revset_add(s, a, sn, sizeof(sn), 1)));
+    }
+    struct rw_sec_revset *c = rw_sec_revset_clone(s, 5000);
+    cr_assert_not_null(c);
+    cr_assert_eq(rw_sec_revset_count(c), 1000);
+    for (uint32_t i = 0; i < 1000; i++) {
+        memcpy(sn + 1, &i, 3);
+        cr_assert(rw_sec_revset_lookup(c, a, sn, sizeof(sn), NULL), "entry %u copied", i);
+    }
+    const uint8_t extra[] = {0x7f, 0x01};
+    cr_assert(rw_ok(rw_sec_revset_add(c, a, extra, sizeof(extra), 4)));
+    cr_assert(rw_sec_revset_lookup(c, a, extra, sizeof(extra), NULL));
+    cr_assert_not(rw_sec_revset_lookup(s, a, extra, sizeof(extra), NULL), "the source unchanged");
+    cr_assert_eq(rw_sec_revset_count(s), 1000);
+    for (uint32_t i = 1000; i < 6000; i++) { /* grows past the reserved room too */
+        memcpy(sn + 1, &i, 3);
+        cr_assert(rw_ok(rw_sec_revset_add(c, a, sn, sizeof(sn), 1)));
+    }
+    cr_assert_eq(rw_sec_revset_count(c), 6001);
+    rw_sec_revset_free(s);
+    rw_sec_revset_free(c);
+    struct rw_sec_revset *empty = rw_sec_revset_new(0);
+    struct rw_sec_revset *ec = rw_sec_revset_clone(empty, 0);
+    cr_assert_not_null(ec, "an empty set clones");
+    cr_assert_eq(rw_sec_revset_count(ec), 0);
+    rw_sec_revset_free(empty);
+    rw_sec_revset_free(ec);
+}

@@ -242,3 +242,30 @@ Test(sec_trust, reference_counting_keeps_the_snapshot_alive)
     rw_sec_trust_unref(NULL);
     cr_assert_null(rw_sec_trust_ref(NULL));
 }
+
+Test(sec_trust, an_extended_snapshot_shares_the_cas_and_adds_revocations)
+{
+    struct rw_sec_trust *base = build();
+    cr_assert(rw_ok(rw_sec_trust_add_revocation(base, c.inter, (const uint8_t *)"\x01", 1, 1)));
+    struct rw_sec_trust *early = NULL;
+    cr_assert_eq(rw_sec_trust_extend(base, 1, &early).err, RW_ERR_USAGE, "only a frozen base");
+    cr_assert(rw_ok(rw_sec_trust_freeze(base)));
+    struct rw_sec_trust *t = NULL;
+    cr_assert(rw_ok(rw_sec_trust_extend(base, 1, &t)), "%s", rw_err_detail());
+    cr_assert_eq(rw_sec_trust_store(t), rw_sec_trust_store(base), "the CA set is shared");
+    cr_assert_eq(rw_sec_trust_ca_count(t), 2);
+    cr_assert_eq(revoked(t), 1, "the base's revocations are kept");
+    cr_assert_eq(rw_sec_trust_add_ca(t, c.root).err, RW_ERR_STATE, "no CA joins a shared set");
+    uint64_t issuer = 0;
+    cr_assert(rw_ok(rw_sec_revset_issuer_id(X509_get_issuer_name(c.leaf), &issuer)));
+    const ASN1_INTEGER *sn = X509_get0_serialNumber(c.leaf);
+    cr_assert(rw_ok(rw_sec_trust_add_revocation_id(t, issuer, sn->data, (size_t)sn->length, 1)));
+    cr_assert(rw_ok(rw_sec_trust_freeze(t)));
+    cr_assert(rw_sec_revset_contains(rw_sec_trust_revset(t), c.leaf, NULL), "the leaf is revoked");
+    cr_assert_not(rw_sec_revset_contains(rw_sec_trust_revset(base), c.leaf, NULL),
+                  "the base snapshot is unchanged");
+    rw_sec_trust_unref(base); /* the extension keeps the shared store alive */
+    cr_assert_eq(rw_sec_trust_ca_count(t), 2);
+    cr_assert_not_null(rw_sec_trust_store(t));
+    rw_sec_trust_unref(t);
+}
