@@ -50,6 +50,8 @@ struct bn_opts {
     const char *data_dir, *issuer_cert, *issuer_key, *out;
     const char *issuer_id;
     int crl_days;
+    const char *cert_dir;    /* revoke-latency: the certificates to revoke */
+    const char *revoke_cmd;  /* revoke-latency: shell command, %s = the serial */
 };
 
 /* ---- bn_util.c ---- */
@@ -139,5 +141,6 @@ int bn_mode_latency(const struct bn_opts *o);
 int bn_mode_idle(const struct bn_opts *o);
 int bn_mode_revoke_fill(const struct bn_opts *o);
 int bn_mode_mkcrl(const struct bn_opts *o);
+int bn_mode_revoke_latency(const struct bn_opts *o);
 
 #endif

@@ -28,6 +28,9 @@ static const char usage[] =
     "  revoke-fill       setup: --count N synthetic revocations into --data-dir's store\n"
     "  mkcrl             setup: a CRL of --count N random serials signed by\n"
     "                    --issuer-cert/--issuer-key, written to --out\n"
+    "  revoke-latency    for each NAME.pem/NAME.key in --cert-dir (at most --count):\n"
+    "                    connect as it, run --revoke-cmd (%s = its serial) and time\n"
+    "                    until the broker ends the session (at most --duration each)\n"
     "\n"
     "options:\n"
     "  --target HOST:PORT     server (IPv4 literal; default 127.0.0.1:9443)\n"
@@ -56,6 +59,7 @@ static const char usage[] =
     "  --revoked N --rss-base-kib K   revocation-scale labels\n"
     "  --data-dir DIR --issuer-id ID   revoke-fill (default intermediate-ca)\n"
     "  --issuer-cert F --issuer-key F --out F --days D   mkcrl\n"
+    "  --cert-dir DIR --revoke-cmd CMD   revoke-latency (label the run with --revoked N)\n"
     "\n"
     "exit status: 0 when the run measured something, 1 when it did not, 2 on usage errors\n";
 
@@ -63,7 +67,7 @@ enum {
     O_TARGET = 256, O_PROTO, O_PKI, O_CERT, O_KEY, O_CA, O_CCERT, O_CKEY, O_SNAME, O_VERIFY,
     O_SPID, O_PEER, O_THREADS, O_RESUME, O_DUR, O_COUNT, O_PROD, O_CONS, O_SIZE, O_BATCH,
     O_RATE, O_TOPIC, O_CONNS, O_HOLD, O_REVOKED, O_RSSBASE, O_DATA, O_ISSID, O_ISSCERT,
-    O_ISSKEY, O_OUT, O_DAYS, O_HELP
+    O_ISSKEY, O_OUT, O_DAYS, O_CERTDIR, O_REVCMD, O_HELP
 };
 
 static const struct option longopts[] = {
@@ -78,7 +82,8 @@ static const struct option longopts[] = {
     {"connections", 1, 0, O_CONNS}, {"hold", 1, 0, O_HOLD}, {"revoked", 1, 0, O_REVOKED},
     {"rss-base-kib", 1, 0, O_RSSBASE}, {"data-dir", 1, 0, O_DATA}, {"issuer-id", 1, 0, O_ISSID},
     {"issuer-cert", 1, 0, O_ISSCERT}, {"issuer-key", 1, 0, O_ISSKEY}, {"out", 1, 0, O_OUT},
-    {"days", 1, 0, O_DAYS}, {"help", 0, 0, O_HELP}, {0, 0, 0, 0}};
+    {"days", 1, 0, O_DAYS}, {"cert-dir", 1, 0, O_CERTDIR}, {"revoke-cmd", 1, 0, O_REVCMD},
+    {"help", 0, 0, O_HELP}, {0, 0, 0, 0}};
 
 static bool num(const char *s, double lo, double hi, double *out)
 {
@@ -174,6 +179,8 @@ static bool opt(struct bn_opts *o, int c, char *a)
     case O_ISSKEY: o->issuer_key = a; return true;
     case O_OUT: o->out = a; return true;
     case O_DAYS: return num(a, 1, 3650, &v) && (o->crl_days = (int)v, true);
+    case O_CERTDIR: o->cert_dir = a; return true;
+    case O_REVCMD: o->revoke_cmd = a; return true;
     default: return false;
     }
 }
@@ -241,6 +248,9 @@ int main(int argc, char **argv)
     }
     if (strcmp(o.mode, "mkcrl") == 0) {
         return bn_mode_mkcrl(&o);
+    }
+    if (strcmp(o.mode, "revoke-latency") == 0) {
+        return bn_mode_revoke_latency(&o);
     }
     bn_fail("unknown mode %s (see --help)", o.mode);
     return 2;

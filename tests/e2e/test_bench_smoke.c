@@ -194,3 +194,29 @@ Test(bench_smoke, mkcrl_writes_a_crl_that_openssl_reads)
     cr_assert_eq(rc, 0, "%s", out);
     free(out);
 }
+
+Test(bench_smoke, revoke_latency_times_real_revocations_of_live_sessions)
+{
+    char victims[1200];
+    snprintf(victims, sizeof(victims), "%s/victims", b.dir);
+    cr_assert(tl_broker_issue(&b, "victim-1", "consumer", victims, NULL));
+    cr_assert(tl_broker_issue(&b, "victim-2", "consumer", victims, NULL));
+    cr_assert(tl_broker_start(&b, "--workers 1"));
+    char *args = NULL;
+    cr_assert(asprintf(&args, "--cert-dir %s --revoked 0 --duration 5 --revoke-cmd '%s --data-dir "
+                              "%s certs revoke %%s --reason keyCompromise >/dev/null 2>&1'",
+                       victims, tl_bin("ringward-admin"), b.data) > 0);
+    char *j = bench("revoke-latency", args);
+    cr_assert_eq(field(j, "runs"), 2, "%s", j);
+    cr_assert_gt(field(j, "p50_ms_from_exit"), 0, "%s", j);
+    cr_assert_lt(field(j, "max_ms_from_exit"), 1000, "a revocation ends a session within 1 s: %s",
+                 j);
+    cr_assert_geq(field(j, "p50_ms_from_start"), field(j, "p50_ms_from_exit"), "%s", j);
+    free(j);
+    free(args);
+    char *out = NULL;
+    cr_assert_eq(tl_sh(&out, "%s --data-dir %s certs list --status revoked --json",
+                       tl_bin("ringward-admin"), b.data), 0);
+    cr_assert_eq(tl_count(out, "victim-"), 2, "both were really revoked: %s", out);
+    free(out);
+}
