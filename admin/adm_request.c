@@ -2,7 +2,8 @@
  * Caramel client's contract, made for cron and systemd timers).
  *
  * Files in --out DIR: P.key (0600, made here, never sent, flock'ed for the
- * whole run), P.csr, P.req (the pending request id), P.pem and ca-chain.pem.
+ * whole run), P.csr, P.req (0600: the pending request id and its poll
+ * secret), P.pem and ca-chain.pem.
  * Exit codes: 0 issued or unchanged, 1 locked by another run, 69 still
  * pending (--no-wait), 127 any other error (a rejected request removes the
  * key, the CSR and the request id, so the next run starts over).
@@ -35,6 +36,7 @@ struct req_ctx {
     char key[ADM_PATH_MAX], csr[ADM_PATH_MAX], req[ADM_PATH_MAX], pem[ADM_PATH_MAX];
     int key_fd;
     EVP_PKEY *pkey;
+    char poll_secret[80];  /* of the pending request (from Enroll or P.req) */
 };
 
 static int fail(struct rw_result r)
@@ -149,32 +151,37 @@ static struct rw_result submit(struct req_ctx *c, struct adm_remote *conn, int64
     RW_GUARD(r);
     *id = (*resp)->enroll_ok->request_id;
     if (strcmp((*resp)->enroll_ok->status, "pending") == 0) {
-        char text[32];
-        int n = snprintf(text, sizeof(text), "%lld\n", (long long)*id);
-        RW_GUARD(rw_sec_public_write_file(c->req, text, (size_t)n));
+        char text[128];
+        snprintf(c->poll_secret, sizeof(c->poll_secret), "%s", (*resp)->enroll_ok->poll_secret);
+        snprintf(text, sizeof(text), "%lld %s\n", (long long)*id, c->poll_secret);
+        struct rw_result w = rw_sec_secret_write_file(c->req, text);
+        OPENSSL_cleanse(text, sizeof(text));
+        RW_GUARD(w);
         printf("request %lld for '%s' (%s) waits for an operator (certs approve %lld)\n",
                (long long)*id, c->principal, c->role, (long long)*id);
     }
     return RW_SUCCESS;
 }
 
-static struct rw_result poll_once(struct adm_remote *conn, int64_t id,
+static struct rw_result poll_once(struct req_ctx *c, struct adm_remote *conn, int64_t id,
                                   Ringward__Admin__AdminFrame **resp)
 {
     Ringward__Admin__EnrollStatusRequest q = RINGWARD__ADMIN__ENROLL_STATUS_REQUEST__INIT;
     q.request_id = id;
+    q.poll_secret = c->poll_secret;
     Ringward__Admin__AdminFrame f = RINGWARD__ADMIN__ADMIN_FRAME__INIT;
     f.body_case = RINGWARD__ADMIN__ADMIN_FRAME__BODY_ENROLL_STATUS;
     f.enroll_status = &q;
     return adm_remote_call(conn, &f, resp);
 }
 
+/* The pending request id and its poll secret from P.req; 0 when none. */
 static int64_t saved_request(struct req_ctx *c)
 {
     FILE *f = fopen(c->req, "r");
     long long id = 0;
     if (f) {
-        if (fscanf(f, "%lld", &id) != 1) {
+        if (fscanf(f, "%lld %64s", &id, c->poll_secret) != 2) {
             id = 0;
         }
         fclose(f);
@@ -206,7 +213,7 @@ static int run(struct req_ctx *c)
     int64_t id = saved_request(c), start = (int64_t)time(NULL);
     Ringward__Admin__AdminFrame *resp = NULL;
     if (rw_ok(r)) {
-        r = id ? poll_once(conn, id, &resp) : submit(c, conn, &id, &resp);
+        r = id ? poll_once(c, conn, id, &resp) : submit(c, conn, &id, &resp);
     }
     int code = EXIT_OTHER;
     while (rw_ok(r)) {
@@ -221,7 +228,7 @@ static int run(struct req_ctx *c)
             break;
         }
         sleep((unsigned)interval);
-        r = poll_once(conn, id, &resp);
+        r = poll_once(c, conn, id, &resp);
     }
     adm_remote_free(resp);
     adm_remote_close(conn);

@@ -185,6 +185,9 @@ struct rw_result adm_h_enroll(struct adm_call *c)
         RW_GUARD(rw_sec_enroll_request_submit(c->svc->store, actor, q->csr.data, q->csr.len, role,
                                               c->svc->cfg.max_pending, &resp->request_id));
         resp->status = "pending";
+        char secret[RW_ENROLL_POLL_SECRET_TEXT];
+        RW_GUARD(rw_sec_enroll_poll_secret(c->svc->store, resp->request_id, secret));
+        resp->poll_secret = adm_strdup(c, secret);
     }
     SET(c, ENROLL_OK, enroll_ok, resp);
     return RW_SUCCESS;
@@ -192,8 +195,10 @@ struct rw_result adm_h_enroll(struct adm_call *c)
 
 struct rw_result adm_h_enroll_status(struct adm_call *c)
 {
+    const Ringward__Admin__EnrollStatusRequest *q = c->req->enroll_status;
+    RW_GUARD(rw_sec_enroll_poll_check(c->svc->store, q->request_id, q->poll_secret));
     struct rw_store_csr_request req;
-    RW_GUARD(rw_store_csr_request_get(c->svc->store, c->req->enroll_status->request_id, &req));
+    RW_GUARD(rw_store_csr_request_get(c->svc->store, q->request_id, &req));
     Ringward__Admin__EnrollResponse init = RINGWARD__ADMIN__ENROLL_RESPONSE__INIT;
     Ringward__Admin__EnrollResponse *resp = ADM_NEW(c, *resp, init);
     struct rw_result r = resp ? RW_SUCCESS : RW_ERR(RW_ERR_NOMEM);

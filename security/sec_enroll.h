@@ -75,6 +75,15 @@ RW_RESULT rw_sec_enroll_request_submit(struct rw_store *s, const char *actor, co
 RW_RESULT rw_sec_enroll_request_approve(const struct rw_sec_ca *ca, int64_t id, int64_t ttl,
                                         X509 **cert_out);
 
+/* A pending request's poll secret (64 hex characters; sec_enroll_poll.c):
+ * given to the submitter by Enroll, required by EnrollStatus, so a request
+ * id alone (ids are sequential) reveals nothing. */
+#define RW_ENROLL_POLL_SECRET_TEXT 65
+RW_RESULT rw_sec_enroll_poll_secret(struct rw_store *s, int64_t id,
+                                    char out[RW_ENROLL_POLL_SECRET_TEXT]);
+/* AUTH_INVALID unless `secret` is the poll secret of request `id`. */
+RW_RESULT rw_sec_enroll_poll_check(struct rw_store *s, int64_t id, const char *secret);
+
 /* Marks a pending request rejected (csr.rejected, with the reason). */
 RW_RESULT rw_sec_enroll_request_reject(struct rw_store *s, const char *actor, int64_t id,
                                        const char *reason);

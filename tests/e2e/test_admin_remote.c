@@ -290,6 +290,9 @@ Test(admin_remote, pending_then_approved_keeps_the_key)
     snprintf(key, sizeof(key), "%s/edge/edge-3.key", dir);
     char *k1 = tl_read_file(key, NULL);
     cr_assert_eq(tl_file_mode(key), 0600);
+    char req[4300];
+    snprintf(req, sizeof(req), "%s/edge/edge-3.req", dir);
+    cr_assert_eq(tl_file_mode(req), 0600, "the request id and its poll secret are private");
     rc = request("edge-3", "--no-wait", &out); /* resumes: no new request, same key */
     cr_assert_eq(rc, 69, "%s", out);
     free(out);

@@ -12,6 +12,7 @@
 #include "proto/admin.pb-c.h"
 #include "proto/rw_frame.h"
 #include "security/sec_acl.h"
+#include "security/sec_enroll.h"
 #include "security/sec_key.h"
 #include "security/sec_ossl.h"
 #include "tests/testlib/tl_tls.h"
@@ -205,14 +206,42 @@ Test(adm_rpc, no_certificate_may_only_enroll)
     cr_assert_eq(err_code(r), 0, "%s", r->error ? r->error->message : "");
     cr_assert_str_eq(r->enroll_ok->status, "pending");
     int64_t id = r->enroll_ok->request_id;
+    char *secret = strdup(r->enroll_ok->poll_secret);
+    cr_assert_eq(strlen(secret), 64, "a pending request comes with its poll secret");
     frame_free(r);
     Ringward__Admin__EnrollStatusRequest q = RINGWARD__ADMIN__ENROLL_STATUS_REQUEST__INIT;
     q.request_id = id;
+    q.poll_secret = secret;
     REQ(f, ENROLL_STATUS, enroll_status, q);
     r = call(&anon, &f);
     cr_assert_eq(err_code(r), 0);
     cr_assert_str_eq(r->enroll_status_ok->status, "pending");
     frame_free(r);
+    free(secret);
+}
+
+Test(adm_rpc, enroll_status_needs_the_poll_secret_of_that_request)
+{
+    Frame *a = enroll(&anon, "edge-8", "producer", NULL);
+    Frame *b = enroll(&anon, "edge-9", "producer", NULL);
+    cr_assert_str_neq(a->enroll_ok->poll_secret, b->enroll_ok->poll_secret);
+    Ringward__Admin__EnrollStatusRequest q = RINGWARD__ADMIN__ENROLL_STATUS_REQUEST__INIT;
+    q.request_id = a->enroll_ok->request_id;
+    REQ(f, ENROLL_STATUS, enroll_status, q);
+    const char *const wrong[] = {"", b->enroll_ok->poll_secret, "00"};
+    for (size_t i = 0; i < 3; i++) {
+        q.poll_secret = (char *)wrong[i];
+        Frame *r = call(&anon, &f);
+        cr_assert_eq(err_code(r), RINGWARD__ERROR_CODE__PERMISSION_DENIED, "secret %zu", i);
+        frame_free(r);
+    }
+    q.request_id = 999999; /* an id that does not exist looks the same */
+    q.poll_secret = a->enroll_ok->poll_secret;
+    Frame *r = call(&anon, &f);
+    cr_assert_eq(err_code(r), RINGWARD__ERROR_CODE__PERMISSION_DENIED);
+    frame_free(r);
+    frame_free(a);
+    frame_free(b);
 }
 
 Test(adm_rpc, issue_returns_the_key_once_and_the_event_names_the_admin)
@@ -289,7 +318,10 @@ static Frame *decide(int64_t id, bool approve)
 static const char *status_of(int64_t id, Frame **keep)
 {
     Ringward__Admin__EnrollStatusRequest q = RINGWARD__ADMIN__ENROLL_STATUS_REQUEST__INIT;
+    char secret[RW_ENROLL_POLL_SECRET_TEXT];
+    cr_assert(rw_ok(rw_sec_enroll_poll_secret(pki->store, id, secret)));
     q.request_id = id;
+    q.poll_secret = secret;
     REQ(f, ENROLL_STATUS, enroll_status, q);
     *keep = call(&anon, &f);
     cr_assert_eq(err_code(*keep), 0);
