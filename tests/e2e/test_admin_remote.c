@@ -414,3 +414,56 @@ Test(admin_remote, offline_operator_commands_serve_the_same_enrollment)
     cr_assert_eq(tl_sh(&out, "%s status", offline), 2, "status needs a broker: %s", out);
     free(out);
 }
+
+/* Sends one raw frame body to the admin listener as admin; the Error code
+ * of the answer (0 when it is not an Error), -1 when the connection ended. */
+static int raw_admin_call(const void *body, size_t len, char *msg, size_t cap)
+{
+    char cert[4200], key[4200];
+    snprintf(cert, sizeof(cert), "%s/pki/admin.pem", data);
+    snprintf(key, sizeof(key), "%s/pki/admin.key", data);
+    struct tl_wire w;
+    cr_assert(tl_wire_connect(&w, srv.admin_port, cert, key, ca));
+    uint8_t hdr[4] = {(uint8_t)(len >> 24), (uint8_t)(len >> 16), (uint8_t)(len >> 8),
+                      (uint8_t)len};
+    cr_assert(tl_wire_send(&w, hdr, 4));
+    if (len <= (1u << 20)) {
+        cr_assert(tl_wire_send(&w, body, len));
+    }
+    uint8_t *resp = NULL;
+    size_t n = 0;
+    int code = -1;
+    if (tl_wire_read_frame(&w, &resp, &n) == 1) {
+        struct tl_pb_field f;
+        code = 0;
+        if (tl_pb_find(resp, n, 2, &f)) {
+            struct tl_frame e = {.body = TL_BODY_ERROR, .p = f.p, .n = f.n};
+            cr_assert(tl_error_parse(&e, &code, msg, cap));
+        }
+    }
+    free(resp);
+    tl_wire_close(&w);
+    return code;
+}
+
+Test(admin_remote, malformed_unknown_and_oversized_requests_get_typed_errors)
+{
+    enum { INVALID_ARGUMENT = 4 };
+    char msg[512] = "";
+    static const uint8_t garbage[] = {0xff, 0xff, 0xff, 0x07, 0x00, 0x13};
+    cr_assert_eq(raw_admin_call(garbage, sizeof(garbage), msg, sizeof(msg)), INVALID_ARGUMENT,
+                 "%s", msg);
+    cr_assert(strstr(msg, "malformed"), "%s", msg);
+    struct tl_pb unknown = {0};
+    tl_pb_u64(&unknown, 1, 5);
+    tl_pb_bytes(&unknown, 900, "x", 1); /* a field no method uses */
+    cr_assert_eq(raw_admin_call(unknown.data, unknown.len, msg, sizeof(msg)), INVALID_ARGUMENT);
+    cr_assert(strstr(msg, "unknown method"), "%s", msg);
+    tl_pb_free(&unknown);
+    int code = raw_admin_call(NULL, (2u << 20), msg, sizeof(msg));
+    cr_assert(code == -1 || code == INVALID_ARGUMENT || code == 5,
+              "an oversized frame is refused (code %d: %s)", code, msg);
+    char *out = NULL;
+    cr_assert_eq(tl_sh(&out, "%s ca list", remote), 0, "the broker still serves: %s", out);
+    free(out);
+}
