@@ -146,29 +146,13 @@ struct rw_result adm_export_place(char *tmp, int fd, const char *path, mode_t mo
     return RW_SUCCESS;
 }
 
-static bool write_all(int fd, const uint8_t *p, size_t n)
-{
-    while (n > 0) {
-        ssize_t w = write(fd, p, n);
-        if (w < 0 && errno == EINTR) {
-            continue;
-        }
-        if (w <= 0) {
-            return false;
-        }
-        p += w;
-        n -= (size_t)w;
-    }
-    return true;
-}
-
 struct rw_result adm_export_write(const char *path, const void *data, size_t len, mode_t mode,
                                   bool force)
 {
     char *tmp = NULL;
     int fd = -1;
     RW_GUARD(adm_export_temp(path, &tmp, &fd));
-    if (!write_all(fd, data, len)) {
+    if (!rw_write_all(fd, data, len)) {
         int e = errno;
         close(fd);
         (void)unlink(tmp);

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 void rw_buf_init(struct rw_buf *b, size_t max)
 {
@@ -118,4 +119,21 @@ struct rw_result rw_buf_read_file(struct rw_buf *b, const char *path)
         r = rw_buf_terminate(b);
     }
     return r;
+}
+
+bool rw_write_all(int fd, const void *p, size_t n)
+{
+    const uint8_t *at = p;
+    while (n > 0) {
+        ssize_t w = write(fd, at, n);
+        if (w < 0 && errno == EINTR) {
+            continue;
+        }
+        if (w <= 0) {
+            return false;
+        }
+        at += w;
+        n -= (size_t)w;
+    }
+    return true;
 }

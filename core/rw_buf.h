@@ -33,5 +33,8 @@ void rw_buf_consume(struct rw_buf *b, size_t n);
 RW_RESULT rw_buf_terminate(struct rw_buf *b);
 /* Reads a whole file, at most `max` bytes (RW_ERR_LIMIT beyond). */
 RW_RESULT rw_buf_read_file(struct rw_buf *b, const char *path);
+/* Writes all n bytes to fd (retrying short writes and EINTR); false with
+ * errno set on failure. */
+bool rw_write_all(int fd, const void *p, size_t n);
 
 #endif

@@ -20,6 +20,8 @@
 #include <openssl/crypto.h>
 #include <openssl/rand.h>
 
+#include "core/rw_buf.h"
+
 #define PASSPHRASE_FILE_MAX 4096
 #define PASSPHRASE_ENV "RINGWARD_CA_PASSPHRASE"
 
@@ -58,22 +60,6 @@ static struct rw_result open_temp(const char *path, char **tmp_out, int *fd_out)
     RW_BAIL_MSG(RW_ERR_IO, "cannot create a temporary file next to %s: %s", path, strerror(e));
 }
 
-static bool write_all(int fd, const uint8_t *p, size_t len)
-{
-    while (len > 0) {
-        ssize_t n = write(fd, p, len);
-        if (n < 0 && errno == EINTR) {
-            continue;
-        }
-        if (n <= 0) {
-            return false;
-        }
-        p += n;
-        len -= (size_t)n;
-    }
-    return true;
-}
-
 /* Best effort: makes the rename durable. */
 static void fsync_parent(const char *path)
 {
@@ -107,7 +93,7 @@ static struct rw_result write_atomic(const char *path, const void *data, size_t 
     bool ok = fchmod(fd, mode) == 0;
     if (ok) {
         step = "write";
-        ok = write_all(fd, data, len);
+        ok = rw_write_all(fd, data, len);
     }
     if (ok) {
         step = "fsync";
