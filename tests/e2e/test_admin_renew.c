@@ -18,46 +18,28 @@
 #include "tests/testlib/tl_proc.h"
 #include "tests/testlib/tl_wire.h"
 
-#define PASS "correct horse battery staple"
+static struct tl_broker b;
+static char offline[8192], remote[8300], ca[4200], cert[4200], key[4200];
 
-static char *dir;
-static char data[4096], offline[8192], remote[8300], ca[4200], cert[4200], key[4200];
-static struct tl_daemon srv;
-
+/* The shared broker fixture (development CA keys: renewals sign without a
+ * passphrase) with producer-1's pair copied to the test folder. */
 static void setup(void)
 {
-    dir = tl_tmpdir("admin-renew");
-    cr_assert_not_null(dir);
-    setenv("RINGWARD_CA_PASSPHRASE", PASS, 1);
     unsetenv("RINGWARD_SERVER");
-    snprintf(data, sizeof(data), "%s/data", dir);
-    snprintf(offline, sizeof(offline), "%s --data-dir %s", tl_bin("ringward-admin"), data);
+    cr_assert(tl_broker_init(&b, "admin-renew"));
     char *out = NULL;
-    int rc = tl_sh(&out, "%s init && cp %s/pki/producer-1.pem %s/pki/producer-1.key %s/", offline,
-                   data, data, dir);
-    cr_assert_eq(rc, 0, "init failed: %s", out);
+    cr_assert_eq(tl_sh(&out, "cp %s/producer-1.pem %s/producer-1.key %s/", b.pki, b.pki, b.dir),
+                 0, "%s", out);
     free(out);
-    snprintf(ca, sizeof(ca), "%s/pki/ca-chain.pem", data);
-    snprintf(cert, sizeof(cert), "%s/producer-1.pem", dir);
-    snprintf(key, sizeof(key), "%s/producer-1.key", dir);
-    cr_assert(tl_daemon_start(&srv, data, NULL), "the broker starts");
-    snprintf(remote, sizeof(remote), "%s --server 127.0.0.1:%d", offline, srv.admin_port);
+    snprintf(offline, sizeof(offline), "%s --data-dir %s", tl_bin("ringward-admin"), b.data);
+    snprintf(ca, sizeof(ca), "%s/ca-chain.pem", b.pki);
+    snprintf(cert, sizeof(cert), "%s/producer-1.pem", b.dir);
+    snprintf(key, sizeof(key), "%s/producer-1.key", b.dir);
+    cr_assert(tl_broker_start(&b, NULL), "the broker starts");
+    snprintf(remote, sizeof(remote), "%s --server 127.0.0.1:%d", offline, b.d.admin_port);
 }
 
-static void teardown(void)
-{
-    if (srv.pid) {
-        int st = tl_daemon_stop(&srv, SIGTERM, 15000);
-        char *log = tl_daemon_log(&srv);
-        if (st != 0 || strstr(log, "Sanitizer")) {
-            fprintf(stderr, "%s", log);
-        }
-        free(log);
-        cr_expect_eq(st, 0, "the broker stops cleanly on SIGTERM");
-    }
-    tl_rmtree(dir);
-    free(dir);
-}
+static void teardown(void) { tl_broker_fini(&b); }
 
 TestSuite(admin_renew, .init = setup, .fini = teardown, .timeout = 120);
 
@@ -77,7 +59,7 @@ static int renew(char **out, const char *extra)
 static bool connects(const char *c, const char *k)
 {
     struct tl_wire w;
-    bool ok = tl_wire_connect(&w, srv.port, c, k, ca) && tl_wire_ping(&w, 7);
+    bool ok = tl_wire_connect(&w, b.d.port, c, k, ca) && tl_wire_ping(&w, 7);
     tl_wire_close(&w);
     return ok;
 }
@@ -92,8 +74,8 @@ Test(admin_renew, in_place_supersedes_and_the_new_certificate_connects)
     cr_assert_str_neq(old_key, new_key, "a new key");
     cr_assert_eq(tl_file_mode(key), 0600);
     cr_assert_str_neq(tl_cert_serial(cert), old_serial);
-    cr_assert_eq(tl_sh(&out, "openssl verify -CAfile %s/pki/root-ca.pem -untrusted %s/ca-chain.pem "
-                             "%s", data, dir, cert), 0, "%s", out);
+    cr_assert_eq(tl_sh(&out, "openssl verify -CAfile %s/root-ca.pem -untrusted %s/ca-chain.pem "
+                             "%s", b.pki, b.dir, cert), 0, "%s", out);
     free(out);
     cr_assert_eq(tl_sh(&out, "openssl x509 -in %s -noout -ext subjectAltName", cert), 0);
     cr_assert(strstr(out, "ringward:role:producer"), "the role stays: %s", out);
@@ -134,7 +116,7 @@ Test(admin_renew, before_two_thirds_leaves_a_fresh_certificate_alone)
 Test(admin_renew, revoke_old_with_out_dir_ends_the_old_certificate)
 {
     char *out = NULL, newdir[4300], nc[4400], nk[4400];
-    snprintf(newdir, sizeof(newdir), "%s/next", dir);
+    snprintf(newdir, sizeof(newdir), "%s/next", b.dir);
     snprintf(nc, sizeof(nc), "%s/producer-1.pem", newdir);
     snprintf(nk, sizeof(nk), "%s/producer-1.key", newdir);
     char *extra = NULL;
@@ -191,7 +173,7 @@ Test(admin_renew, an_interrupted_run_is_completed_by_the_next)
     char *out = NULL;
     cr_assert_eq(tl_sh(&out, "%s certs renew --cert %s --key %s --out %s/n && "
                              "cp %s/n/producer-1.key %s && cp %s/n/producer-1.pem %s.new",
-                       remote, cert, key, dir, dir, key, dir, cert), 0, "%s", out);
+                       remote, cert, key, b.dir, b.dir, key, b.dir, cert), 0, "%s", out);
     free(out);
     cr_assert_eq(renew(&out, "--before 2/3"), 0, "%s", out);
     cr_assert(strstr(out, "completed an interrupted renewal"), "%s", out);
@@ -206,9 +188,9 @@ Test(admin_renew, an_interrupted_run_is_completed_by_the_next)
 static int raw_renew(const char *csr_args, char *msg, size_t cap, char **cert_pem)
 {
     char *out = NULL, csr[4300];
-    snprintf(csr, sizeof(csr), "%s/x.csr", dir);
+    snprintf(csr, sizeof(csr), "%s/x.csr", b.dir);
     cr_assert_eq(tl_sh(&out, "openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes "
-                             "-keyout %s/x.key -outform DER -out %s %s", dir, csr, csr_args),
+                             "-keyout %s/x.key -outform DER -out %s %s", b.dir, csr, csr_args),
                  0, "%s", out);
     free(out);
     size_t len = 0;
@@ -219,7 +201,7 @@ static int raw_renew(const char *csr_args, char *msg, size_t cap, char **cert_pe
     tl_pb_bytes(&frame, 52, req.data, req.len);
     tl_pb_frame(&out_frame, &frame);
     struct tl_wire w;
-    cr_assert(tl_wire_connect(&w, srv.admin_port, cert, key, ca));
+    cr_assert(tl_wire_connect(&w, b.d.admin_port, cert, key, ca));
     cr_assert(tl_wire_send(&w, out_frame.data, out_frame.len));
     uint8_t *body = NULL;
     size_t blen = 0;
@@ -256,7 +238,7 @@ Test(admin_renew, renew_self_cannot_change_the_subject_or_the_role)
     cr_assert_eq(code, 0, "%s", msg);
     cr_assert_not_null(pem);
     char path[4300], *out = NULL;
-    snprintf(path, sizeof(path), "%s/raw.pem", dir);
+    snprintf(path, sizeof(path), "%s/raw.pem", b.dir);
     cr_assert(tl_write_file(path, pem, strlen(pem)));
     cr_assert_eq(tl_sh(&out, "openssl x509 -in %s -noout -ext subjectAltName", path), 0);
     cr_assert(strstr(out, "ringward:role:producer"), "%s", out);
