@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "admin/adm_cmds.h"
+#include "admin/adm_result.h"
 #include "core/rw_json.h"
 #include "security/sec_acl.h"
 
@@ -36,6 +37,7 @@ static struct rw_result add(const struct adm_args *a, struct rw_store *s)
     char text[RW_ACL_RULE_STR_MAX];
     rw_sec_acl_rule_format(&rule, text);
     printf("%lld\n", (long long)id);
+    adm_result_int("id", id);
     fprintf(stderr, "added ACL rule %lld: %s\n", (long long)id, text);
     return RW_SUCCESS;
 }
@@ -67,6 +69,7 @@ static struct rw_result remove_rule(const struct adm_args *a, struct rw_store *s
     char text[RW_ACL_RULE_STR_MAX];
     rw_sec_acl_rule_format(&gone, text);
     printf("removed ACL rule %lld (%s)\n", (long long)id, text);
+    adm_result_int("id", id);
     return RW_SUCCESS;
 }
 
@@ -169,6 +172,8 @@ static struct rw_result decide(const struct adm_args *a, struct rw_store *s, boo
     const struct rw_sec_acl_rule *rule = rw_sec_acl_rule_find(acl, id);
     *allowed = e == RW_ACL_ALLOW;
     const char *verdict = *allowed ? "ALLOW" : "DENY";
+    adm_result_bool("allowed", *allowed);
+    adm_result_int("rule", rule ? id : 0);
     if (rule) {
         char text[RW_ACL_RULE_STR_MAX];
         rw_sec_acl_rule_format(rule, text);

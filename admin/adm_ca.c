@@ -3,6 +3,7 @@
 #include <stdlib.h>
 
 #include "admin/adm_cmds.h"
+#include "admin/adm_result.h"
 #include "core/rw_hex.h"
 #include "core/rw_json.h"
 #include "security/sec_key.h"
@@ -92,6 +93,8 @@ static struct rw_result intermediate(const struct adm_args *a, struct rw_store *
     adm_ca_cleanup(&ca);
     RW_GUARD(r);
     printf("created intermediate CA '%s' under '%s'\n", id, o.parent_id);
+    adm_result_str("id", id);
+    adm_result_str("parent", o.parent_id);
     return RW_SUCCESS;
 }
 
@@ -103,7 +106,11 @@ static struct rw_result show(const struct adm_args *a, struct rw_store *s)
     char *pem = NULL;
     size_t len = 0;
     RW_GUARD(rw_sec_ca_chain_pem(s, a->pos[0], &pem, &len));
-    fwrite(pem, 1, len, stdout);
+    adm_result_str("id", a->pos[0]);
+    adm_result_str("chain_pem", pem); /* NUL-terminated */
+    if (!adm_result_on()) {
+        fwrite(pem, 1, len, stdout);
+    }
     free(pem);
     return RW_SUCCESS;
 }
@@ -116,6 +123,8 @@ static struct rw_result disable(const struct adm_args *a, struct rw_store *s)
     struct rw_sec_ca ca = {.store = s, .actor = adm_actor()};
     RW_GUARD(rw_sec_ca_disable(&ca, a->pos[0]));
     printf("disabled CA '%s': it issues nothing more and stays trusted until revoked\n", a->pos[0]);
+    adm_result_str("id", a->pos[0]);
+    adm_result_bool("disabled", true);
     return RW_SUCCESS;
 }
 

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "admin/adm_cmds.h"
+#include "admin/adm_result.h"
 #include "core/rw_buf.h"
 #include "security/sec_cert.h"
 #include "security/sec_csr.h"
@@ -62,6 +63,9 @@ static void print_issued(X509 *cert, const char *principal, const char *role)
     char serial[64];
     rw_sec_cert_serial_hex(cert, serial, sizeof(serial));
     fprintf(stderr, "issued %s certificate for '%s', serial %s\n", role, principal, serial);
+    adm_result_str("serial", serial);
+    adm_result_str("principal", principal);
+    adm_result_str("role", role);
 }
 
 static struct rw_result issue(const struct adm_args *a, struct rw_store *s)
@@ -175,6 +179,8 @@ static struct rw_result revoke(const struct adm_args *a, struct rw_store *s)
     struct rw_sec_ca ca = {.store = s, .actor = adm_actor()};
     RW_GUARD(rw_sec_ca_revoke(&ca, serial, len, (int)reason));
     printf("revoked %s (%s)\n", a->pos[0], rw_sec_reason_name((int)reason));
+    adm_result_str("serial", a->pos[0]);
+    adm_result_str("reason", rw_sec_reason_name((int)reason));
     return RW_SUCCESS;
 }
 

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "admin/adm_remote.h"
+#include "admin/adm_result.h"
 #include "admin/adm_table.h"
 
 #define RW_VERSION "0.1.0"
@@ -20,11 +21,47 @@ static void print_overview(FILE *f)
         snprintf(name, sizeof(name), "%s%s%s", c->name, c->sub ? " " : "", c->sub ? c->sub : "");
         fprintf(f, "  %-20s %s\n", name, c->summary);
     }
-    fprintf(f, "\n`ringward-admin COMMAND [SUBCOMMAND] --help` explains one command.\n"
+    fprintf(f, "\nEvery command takes --json: lists and records print their JSON form; the\n"
+               "others print one object {\"ok\":BOOL,\"exit\":N,...their results} on stdout and\n"
+               "their prose on stderr.\n"
+               "\n`ringward-admin COMMAND [SUBCOMMAND] --help` explains one command.\n"
                "Exit status: 0 success, 1 failure (or a rejected chain), 2 usage error.\n");
 }
 
 static int dispatch(int argc, char **argv);
+static int run_cmd(const struct adm_cmd *cmd, const struct adm_args *a);
+
+static bool has_opt(const struct adm_opt *spec, const char *name)
+{
+    for (; spec->name; spec++) {
+        if (strcmp(spec->name, name) == 0) {
+            return true;
+        }
+    }
+    return false;
+}
+
+/* --json on a command without a JSON form of its own: removed from argv
+ * (from `from` on) and true; the command's result object is then printed
+ * by admin/adm_result.c. */
+static bool take_generic_json(const struct adm_cmd *cmd, int *argc, char **argv, int from)
+{
+    if (has_opt(cmd->opts, "json")) {
+        return false;
+    }
+    bool found = false;
+    int out = from;
+    for (int i = from; i < *argc; i++) {
+        if (strcmp(argv[i], "--json") == 0) {
+            found = true;
+        } else {
+            argv[out++] = argv[i];
+        }
+    }
+    *argc = out;
+    argv[out] = NULL;
+    return found;
+}
 
 static const struct adm_cmd *lookup(int argc, char **argv, int *consumed)
 {
@@ -124,6 +161,7 @@ static int dispatch(int argc, char **argv)
     if (!cmd) {
         return 2;
     }
+    bool generic_json = take_generic_json(cmd, &argc, argv, consumed);
     struct adm_args args;
     rw_err_detail_clear();
     struct rw_result r = adm_opts_parse(cmd->opts, argc - consumed, argv + consumed, &args);
@@ -134,9 +172,19 @@ static int dispatch(int argc, char **argv)
         fputs(cmd->usage, stdout);
         return 0;
     }
-    if (adm_remote_server(&args) && cmd->run != cmd->remote) {
-        if (!cmd->remote && !adm_get(&args, "server")) {
-            return cmd->run(&args); /* only $RINGWARD_SERVER: this one runs offline */
+    if (generic_json) {
+        adm_result_begin();
+        return adm_result_end(run_cmd(cmd, &args));
+    }
+    return run_cmd(cmd, &args);
+}
+
+/* Offline or over the RPC, as --server / RINGWARD_SERVER say. */
+static int run_cmd(const struct adm_cmd *cmd, const struct adm_args *a)
+{
+    if (adm_remote_server(a) && cmd->run != cmd->remote) {
+        if (!cmd->remote && !adm_get(a, "server")) {
+            return cmd->run(a); /* only $RINGWARD_SERVER: this one runs offline */
         }
         if (!cmd->remote) {
             fprintf(stderr, "ringward-admin: '%s%s%s' works on a data directory only: drop "
@@ -144,7 +192,7 @@ static int dispatch(int argc, char **argv)
                     cmd->name, cmd->sub ? " " : "", cmd->sub ? cmd->sub : "");
             return 2;
         }
-        return cmd->remote(&args);
+        return cmd->remote(a);
     }
-    return cmd->run(&args);
+    return cmd->run(a);
 }

@@ -1,5 +1,6 @@
 /* admin/adm_common.c — store/CA setup, errors and output files for commands. */
 #include "admin/adm_common.h"
+#include "admin/adm_result.h"
 
 #include <errno.h>
 #include <pwd.h>
@@ -80,6 +81,8 @@ int adm_report(struct rw_result r)
     const char *detail = rw_err_detail();
     fprintf(stderr, "ringward-admin: error: %s (%s)\n", detail[0] ? detail : rw_err_str(r.err),
             rw_err_name(r.err));
+    adm_result_str("error", detail[0] ? detail : rw_err_str(r.err));
+    adm_result_str("code", rw_err_name(r.err));
     return r.err == RW_ERR_USAGE ? ADM_EXIT_USAGE : ADM_EXIT_FAIL;
 }
 
@@ -122,6 +125,7 @@ struct rw_result adm_write_bundle(const char *dir, const char *name, X509 *cert,
     free(pem);
     RW_GUARD(r);
     printf("wrote %s\n", path);
+    adm_result_str("cert", path);
     if (key) {
         char *key_pem = NULL;
         RW_GUARD(rw_sec_key_to_pem(key, NULL, &key_pem));
@@ -130,11 +134,13 @@ struct rw_result adm_write_bundle(const char *dir, const char *name, X509 *cert,
         rw_sec_secret_free(key_pem);
         RW_GUARD(r);
         printf("wrote %s (private key, mode 0600)\n", path);
+        adm_result_str("key", path);
     }
     if (chain_pem) {
         RW_GUARD(adm_path(path, dir, "ca-chain", ".pem"));
         RW_GUARD(rw_sec_public_write_file(path, chain_pem, chain_len));
         printf("wrote %s\n", path);
+        adm_result_str("chain", path);
     }
     return RW_SUCCESS;
 }

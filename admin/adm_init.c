@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include "admin/adm_cmds.h"
+#include "admin/adm_result.h"
 #include "security/sec_acl.h"
 #include "security/sec_cert.h"
 #include "security/sec_key.h"
@@ -125,13 +126,19 @@ static struct rw_result build(const struct adm_args *a, struct rw_store *s, cons
     mid.path_len = 0;
     RW_GUARD(rw_sec_ca_create(&ca, &mid, int_id));
     RW_GUARD(rw_store_meta_set(s, "default_ca", int_id));
+    adm_result_str("root", root_id);
+    adm_result_str("intermediate", int_id);
     printf("created root CA '%s' and intermediate CA '%s' (%s keys, %s)\n", root_id, int_id,
            rw_sec_key_alg_name(alg), pass ? "encrypted in the store" : "PLAINTEXT: development only");
     char pki[ADM_PATH_MAX];
     RW_GUARD(adm_path(pki, dir, "pki", ""));
     RW_GUARD(adm_mkdirs(pki, 0755));
     RW_GUARD(write_ca_files(s, pki, root_id, int_id));
-    RW_GUARD(issue_demo(&ca, pki, int_id));
+    adm_result_str("pki", pki);
+    adm_result_mute(true); /* the bundles' paths follow from pki/ */
+    struct rw_result r = issue_demo(&ca, pki, int_id);
+    adm_result_mute(false);
+    RW_GUARD(r);
     return seed_acls(s);
 }
 
@@ -191,6 +198,7 @@ int adm_cmd_init(const struct adm_args *a)
     rw_sec_secret_free(pass);
     if (rw_ok(r)) {
         printf("initialised %s\n", dir);
+        adm_result_str("data_dir", dir);
     }
     return adm_report(r);
 }

@@ -5,6 +5,7 @@
 #include <openssl/pem.h>
 
 #include "admin/adm_cmds.h"
+#include "admin/adm_result.h"
 #include "core/rw_json.h"
 #include "security/sec_key.h"
 #include "security/sec_ossl.h"
@@ -52,7 +53,10 @@ static struct rw_result crl_export(const struct adm_args *a, struct rw_store *s)
         r = rw_sec_public_write_file(path, out.data, out.len);
         if (rw_ok(r)) {
             fprintf(stderr, "wrote %s\n", path);
+            adm_result_str("out", path);
         }
+    } else if (rw_ok(r) && adm_result_on() && !der && rw_ok(r = rw_buf_terminate(&out))) {
+        adm_result_str("crl_pem", (const char *)out.data);
     } else if (rw_ok(r)) {
         fwrite(out.data, 1, out.len, stdout);
     }

@@ -9,6 +9,7 @@
 #include <openssl/crypto.h>
 
 #include "admin/adm_cmds.h"
+#include "admin/adm_result.h"
 #include "admin/adm_remote.h"
 #include "admin/adm_remote_cmds.h"
 #include "core/rw_json.h"
@@ -94,6 +95,9 @@ int adm_rpc_cmd_certs_issue(const struct adm_args *a)
     if (rw_ok(r)) {
         fprintf(stderr, "issued %s certificate for '%s', serial %s\n", q.role, q.principal,
                 resp->certs_issue_ok->serial);
+        adm_result_str("serial", resp->certs_issue_ok->serial);
+        adm_result_str("principal", q.principal);
+        adm_result_str("role", q.role);
     }
     if (resp && resp->certs_issue_ok && resp->certs_issue_ok->key_pem) {
         OPENSSL_cleanse(resp->certs_issue_ok->key_pem, strlen(resp->certs_issue_ok->key_pem));
@@ -115,6 +119,8 @@ int adm_rpc_cmd_certs_revoke(const struct adm_args *a)
     struct rw_result r = adm_remote_once(a, ADM_REMOTE_CERT, false, &f, &resp);
     if (rw_ok(r)) {
         printf("revoked %s (%s)\n", a->pos[0], resp->certs_revoke_ok->reason);
+        adm_result_str("serial", a->pos[0]);
+        adm_result_str("reason", resp->certs_revoke_ok->reason);
     }
     return finish(r, resp);
 }
@@ -135,7 +141,12 @@ int adm_rpc_cmd_crl_get(const struct adm_args *a)
         r = rw_sec_public_write_file(path, resp->crl_get_ok->crl.data, resp->crl_get_ok->crl.len);
         if (rw_ok(r)) {
             fprintf(stderr, "wrote %s\n", path);
+            adm_result_str("out", path);
         }
+    } else if (rw_ok(r) && adm_result_on() && !q.der) {
+        char *pem = strndup((const char *)resp->crl_get_ok->crl.data, resp->crl_get_ok->crl.len);
+        adm_result_str("crl_pem", pem);
+        free(pem);
     } else if (rw_ok(r)) {
         fwrite(resp->crl_get_ok->crl.data, 1, resp->crl_get_ok->crl.len, stdout);
     }
@@ -238,6 +249,7 @@ int adm_rpc_cmd_acl_add(const struct adm_args *a)
     r = adm_remote_once(a, ADM_REMOTE_CERT, false, &f, &resp);
     if (rw_ok(r)) {
         printf("%lld\n", (long long)resp->acl_add_ok->id);
+        adm_result_int("id", resp->acl_add_ok->id);
         fprintf(stderr, "added ACL rule %lld: %s %s %s %s\n", (long long)resp->acl_add_ok->id,
                 rule.effect, rule.principal, rule.ops, rule.resource);
     }
@@ -306,6 +318,7 @@ int adm_rpc_cmd_acl_remove(const struct adm_args *a)
     r = adm_remote_once(a, ADM_REMOTE_CERT, false, &f, &resp);
     if (rw_ok(r)) {
         const Ringward__Admin__AclRule *x = resp->acl_remove_ok->removed;
+        adm_result_int("id", q.id);
         printf("removed ACL rule %lld (%s %s %s %s)\n", (long long)q.id, x->effect, x->principal,
                x->ops, x->resource);
     }
@@ -333,6 +346,8 @@ int adm_rpc_cmd_acl_check(const struct adm_args *a)
     }
     const Ringward__Admin__AclCheckResponse *c = resp->acl_check_ok;
     const char *verdict = c->allowed ? "ALLOW" : "DENY";
+    adm_result_bool("allowed", c->allowed);
+    adm_result_int("rule", c->rule ? c->rule_id : 0);
     if (c->rule) {
         printf("%s by rule %lld (%s %s %s %s)\n", verdict, (long long)c->rule_id, c->rule->effect,
                c->rule->principal, c->rule->ops, c->rule->resource);
@@ -385,6 +400,9 @@ int adm_rpc_cmd_certs_sign_csr(const struct adm_args *a)
     if (rw_ok(r)) {
         fprintf(stderr, "issued %s certificate for '%s', serial %s\n", q.role,
                 resp->certs_sign_csr_ok->principal, resp->certs_sign_csr_ok->serial);
+        adm_result_str("serial", resp->certs_sign_csr_ok->serial);
+        adm_result_str("principal", resp->certs_sign_csr_ok->principal);
+        adm_result_str("role", q.role);
     }
     return finish(r, resp);
 }

@@ -8,6 +8,7 @@
 #include <openssl/pem.h>
 
 #include "admin/adm_cmds.h"
+#include "admin/adm_result.h"
 #include "admin/adm_print.h"
 #include "admin/adm_remote.h"
 #include "admin/adm_remote_cmds.h"
@@ -113,6 +114,8 @@ int adm_rpc_cmd_ca_intermediate(const struct adm_args *a)
     Ringward__Admin__AdminFrame *resp = NULL;
     r = once(a, &f, &resp);
     if (rw_ok(r)) {
+        adm_result_str("id", resp->ca_intermediate_ok->id);
+        adm_result_str("parent", q.parent_ca);
         printf("created intermediate CA '%s' under '%s'\n", resp->ca_intermediate_ok->id,
                q.parent_ca);
     }
@@ -130,7 +133,11 @@ int adm_rpc_cmd_ca_show(const struct adm_args *a)
     Ringward__Admin__AdminFrame *resp = NULL;
     struct rw_result r = once(a, &f, &resp);
     if (rw_ok(r)) {
-        fputs(resp->ca_show_ok->chain_pem, stdout);
+        adm_result_str("id", a->pos[0]);
+        adm_result_str("chain_pem", resp->ca_show_ok->chain_pem);
+        if (!adm_result_on()) {
+            fputs(resp->ca_show_ok->chain_pem, stdout);
+        }
     }
     return finish(r, resp);
 }
@@ -147,6 +154,8 @@ int adm_rpc_cmd_ca_disable(const struct adm_args *a)
     Ringward__Admin__AdminFrame *resp = NULL;
     struct rw_result r = once(a, &f, &resp);
     if (rw_ok(r)) {
+        adm_result_str("id", a->pos[0]);
+        adm_result_bool("disabled", true);
         printf("disabled CA '%s': it issues nothing more and stays trusted until revoked\n",
                a->pos[0]);
     }

@@ -11,6 +11,7 @@
 #include <openssl/pem.h>
 
 #include "admin/adm_cmds.h"
+#include "admin/adm_result.h"
 #include "admin/adm_csr.h"
 #include "admin/adm_remote.h"
 #include "admin/adm_remote_cmds.h"
@@ -134,6 +135,10 @@ int adm_cmd_certs_approve(const struct adm_args *a)
     Ringward__Admin__AdminFrame *resp = NULL;
     r = adm_remote_once(a, ADM_REMOTE_CERT, false, &f, &resp);
     if (rw_ok(r)) {
+        adm_result_int("request_id", q.id);
+        adm_result_str("serial", resp->certs_approve_ok->serial);
+        adm_result_str("principal", resp->certs_approve_ok->principal);
+        adm_result_str("role", resp->certs_approve_ok->role);
         printf("approved request %lld: issued %s certificate for '%s', serial %s\n",
                (long long)q.id, resp->certs_approve_ok->role, resp->certs_approve_ok->principal,
                resp->certs_approve_ok->serial);
@@ -155,6 +160,7 @@ int adm_cmd_certs_reject(const struct adm_args *a)
     r = adm_remote_once(a, ADM_REMOTE_CERT, false, &f, &resp);
     if (rw_ok(r)) {
         printf("rejected request %lld\n", (long long)q.id);
+        adm_result_int("request_id", q.id);
     }
     return finish(r, resp);
 }

@@ -27,6 +27,7 @@
 #include <openssl/pem.h>
 
 #include "admin/adm_common.h"
+#include "admin/adm_result.h"
 #include "admin/adm_csr.h"
 #include "admin/adm_remote.h"
 #include "admin/adm_remote_cmds.h"
@@ -184,6 +185,8 @@ static struct rw_result not_due(struct renew_ctx *c, bool *skip)
         adm_fmt_time(due, at, sizeof(at));
         printf("%s is not due for renewal until %s (%s of its lifetime): unchanged\n",
                c->cert_in, at, v);
+        adm_result_bool("renewed", false);
+        adm_result_int("due_at", due);
         *skip = true;
     }
     return RW_SUCCESS;
@@ -244,6 +247,12 @@ static struct rw_result save(struct renew_ctx *c, const Ringward__Admin__RenewSe
     RW_GUARD(rw_sec_public_write_file(c->chain_out, s->chain_pem, strlen(s->chain_pem)));
     RW_GUARD(rename_or_fail(c->key_new, c->key_out));
     RW_GUARD(rename_or_fail(c->cert_new, c->cert_out));
+    adm_result_bool("renewed", true);
+    adm_result_str("serial", s->serial);
+    adm_result_str("replaces", s->replaces);
+    adm_result_str("cert", c->cert_out);
+    adm_result_str("key", c->key_out);
+    adm_result_str("chain", c->chain_out);
     printf("wrote %s (new private key, mode 0600; it never left this machine)\n"
            "wrote %s\nwrote %s\nrenewed '%s': serial %s replaces %s%s\n",
            c->key_out, c->cert_out, c->chain_out, c->principal, s->serial, s->replaces,

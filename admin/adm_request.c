@@ -21,6 +21,7 @@
 #include <openssl/pem.h>
 
 #include "admin/adm_cmds.h"
+#include "admin/adm_result.h"
 #include "admin/adm_csr.h"
 #include "admin/adm_remote.h"
 #include "admin/adm_remote_cmds.h"
@@ -100,6 +101,11 @@ static struct rw_result save_issued(struct req_ctx *c, const Ringward__Admin__En
     RW_GUARD(rw_sec_public_write_file(chain, e->chain_pem, strlen(e->chain_pem)));
     unlink(c->req);
     unlink(c->csr);
+    adm_result_str("status", "issued");
+    adm_result_str("serial", e->serial);
+    adm_result_str("cert", c->pem);
+    adm_result_str("key", c->key);
+    adm_result_str("chain", chain);
     printf("wrote %s\nwrote %s\nissued %s certificate for '%s', serial %s\n", c->pem, chain,
            c->role, c->principal, e->serial);
     return RW_SUCCESS;
@@ -107,6 +113,7 @@ static struct rw_result save_issued(struct req_ctx *c, const Ringward__Admin__En
 
 static int rejected(struct req_ctx *c)
 {
+    adm_result_str("status", "rejected");
     unlink(c->key);
     unlink(c->csr);
     unlink(c->req);
@@ -193,6 +200,8 @@ static int run(struct req_ctx *c)
 {
     if (unchanged(c)) {
         printf("%s is valid and matches %s: unchanged\n", c->pem, c->key);
+        adm_result_str("status", "unchanged");
+        adm_result_str("cert", c->pem);
         return EXIT_ISSUED;
     }
     int64_t interval = 5, max_wait = 0;
@@ -234,6 +243,8 @@ static int run(struct req_ctx *c)
     adm_remote_close(conn);
     if (code == EXIT_PENDING) {
         printf("request %lld is still pending: run again to resume polling\n", (long long)id);
+        adm_result_str("status", "pending");
+        adm_result_int("request_id", id);
     }
     return rw_ok(r) ? code : fail(r);
 }

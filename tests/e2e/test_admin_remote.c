@@ -467,3 +467,63 @@ Test(admin_remote, malformed_unknown_and_oversized_requests_get_typed_errors)
     cr_assert_eq(tl_sh(&out, "%s ca list", remote), 0, "the broker still serves: %s", out);
     free(out);
 }
+
+/* stdout of a --json run: exactly one line, a JSON object. */
+static char *json_line(const char *cmd, int want_rc)
+{
+    char *out = NULL;
+    int rc = tl_sh(&out, "{ %s --json 2>/dev/null; }", cmd);
+    cr_assert_eq(rc, want_rc, "%s: %s", cmd, out);
+    size_t n = strlen(out);
+    cr_assert(n > 2 && out[0] == '{' && out[n - 2] == '}' && out[n - 1] == '\n' &&
+                  strchr(out, '\n') == out + n - 1,
+              "one JSON object on stdout: %s", out);
+    return out;
+}
+
+Test(admin_remote, every_command_answers_json)
+{
+    char cmd[9000], *j = NULL;
+    snprintf(cmd, sizeof(cmd), "%s certs issue --principal j1 --role producer --out %s/j", remote,
+             dir);
+    j = json_line(cmd, 0);
+    cr_assert(strstr(j, "\"ok\":true") && strstr(j, "\"serial\":\"") &&
+                  strstr(j, "\"key\":\"") && strstr(j, "\"principal\":\"j1\""), "%s", j);
+    char serial[64];
+    const char *p = strstr(j, "\"serial\":\"") + 10;
+    snprintf(serial, sizeof(serial), "%.*s", (int)strcspn(p, "\""), p);
+    free(j);
+    snprintf(cmd, sizeof(cmd), "%s certs revoke %s --reason keyCompromise", remote, serial);
+    j = json_line(cmd, 0);
+    cr_assert(strstr(j, "\"reason\":\"keyCompromise\""), "%s", j);
+    free(j);
+    snprintf(cmd, sizeof(cmd), "%s certs revoke %s", remote, serial);
+    j = json_line(cmd, 1);
+    cr_assert(strstr(j, "\"ok\":false") && strstr(j, "\"error\":\""), "a failure too: %s", j);
+    free(j);
+    snprintf(cmd, sizeof(cmd), "%s ca intermediate --parent-ca root-ca --cn 'Json CA'", remote);
+    j = json_line(cmd, 0);
+    cr_assert(strstr(j, "\"id\":\"json-ca\""), "%s", j);
+    free(j);
+    snprintf(cmd, sizeof(cmd), "%s acl add --principal j1 --topic 'j.*' --op produce --allow",
+             offline);
+    j = json_line(cmd, 0);
+    cr_assert(strstr(j, "\"id\":"), "%s", j);
+    free(j);
+    snprintf(cmd, sizeof(cmd), "%s acl check --principal j1 --topic j.x --op consume", remote);
+    j = json_line(cmd, 1);
+    cr_assert(strstr(j, "\"allowed\":false"), "%s", j);
+    free(j);
+    snprintf(cmd, sizeof(cmd), "%s crl get --ca intermediate-ca", remote);
+    j = json_line(cmd, 0);
+    cr_assert(strstr(j, "BEGIN X509 CRL"), "%s", j);
+    free(j);
+    snprintf(cmd, sizeof(cmd), "%s ca show root-ca", offline);
+    j = json_line(cmd, 0);
+    cr_assert(strstr(j, "\"chain_pem\":\"-----BEGIN CERTIFICATE"), "%s", j);
+    free(j);
+    char *out = NULL; /* a list keeps its own form: an array */
+    cr_assert_eq(tl_sh(&out, "{ %s certs list --json 2>/dev/null; }", remote), 0);
+    cr_assert_eq(out[0], '[', "%s", out);
+    free(out);
+}
