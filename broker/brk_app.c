@@ -2,6 +2,7 @@
  * Produce and Fetch passes the ACL gate of brk_authz.c first). */
 #include "broker/brk_app.h"
 
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -35,8 +36,74 @@ struct rw_result brk_app_ctx_init(struct brk_app_ctx *w, struct brk_topics *topi
     return RW_SUCCESS;
 }
 
+/* ---- the decode arena: protobuf-c allocates every record of a frame;
+ * from a bump arena that is reset after the frame, that is no malloc and
+ * no free per record. The newest block (the largest) is kept when it is
+ * at most ARENA_KEEP bytes, so steady traffic reuses it. ---- */
+
+#define ARENA_FIRST (64u << 10)
+#define ARENA_KEEP (4u << 20)
+#define ARENA_ALIGN 16u
+
+struct brk_arena_blk {
+    struct brk_arena_blk *next; /* older, smaller blocks */
+    size_t used, cap, pad;      /* pad: mem stays 16-byte aligned */
+    uint8_t mem[];
+};
+
+static void *arena_alloc(void *data, size_t size)
+{
+    struct brk_app_ctx *w = data;
+    if (size > SIZE_MAX / 4) {
+        return NULL;
+    }
+    size = (size + ARENA_ALIGN - 1) & ~(size_t)(ARENA_ALIGN - 1);
+    struct brk_arena_blk *b = w->arena;
+    if (!b || b->cap - b->used < size) {
+        size_t cap = b ? 2 * b->cap : ARENA_FIRST;
+        cap = cap < size ? size : cap;
+        struct brk_arena_blk *n = malloc(sizeof(*n) + cap);
+        if (!n) {
+            return NULL;
+        }
+        *n = (struct brk_arena_blk){b, 0, cap, 0};
+        w->arena = b = n;
+    }
+    void *p = b->mem + b->used;
+    b->used += size;
+    return p;
+}
+
+static void arena_free(void *data, void *p)
+{
+    (void)data;
+    (void)p; /* everything goes at arena_release */
+}
+
+/* Frees the arena's blocks but the newest one when `keep_one` and it is
+ * small enough, which is emptied for the next frame. */
+static void arena_release(struct brk_app_ctx *w, bool keep_one)
+{
+    struct brk_arena_blk *keep = w->arena, *rest = keep ? keep->next : NULL;
+    if (keep && (!keep_one || keep->cap > ARENA_KEEP)) {
+        rest = keep;
+        keep = NULL;
+    }
+    while (rest) {
+        struct brk_arena_blk *n = rest->next;
+        free(rest);
+        rest = n;
+    }
+    if (keep) {
+        keep->next = NULL;
+        keep->used = 0;
+    }
+    w->arena = keep;
+}
+
 void brk_app_ctx_cleanup(struct brk_app_ctx *w)
 {
+    arena_release(w, false);
     free(w->views);
     free(w->pb);
     free(w->pbp);
@@ -242,13 +309,15 @@ struct rw_result brk_app_dispatch(struct brk_app_ctx *w, struct brk_app *a, cons
 static struct rw_result one_frame(struct brk_app_ctx *w, struct brk_app *a, const uint8_t *body,
                                   size_t len, struct rw_buf *out)
 {
-    Ringward__Frame *f = ringward__frame__unpack(NULL, len, body);
+    ProtobufCAllocator arena = {arena_alloc, arena_free, w};
+    Ringward__Frame *f = ringward__frame__unpack(&arena, len, body);
     if (!f) {
+        arena_release(w, true);
         RW_GUARD(brk_app_error(w, out, 0, ERR_CODE(INVALID_ARGUMENT), "malformed frame"));
         RW_BAIL_MSG(RW_ERR_PROTO_MALFORMED, "frame is not a valid protobuf message");
     }
     struct rw_result r = brk_app_dispatch(w, a, f, out);
-    ringward__frame__free_unpacked(f, NULL);
+    arena_release(w, true); /* frees f and everything in it */
     return r;
 }
 

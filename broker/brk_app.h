@@ -2,10 +2,11 @@
  * responses and pushes out. Knows nothing about sockets, rings or TLS, so
  * the unit tests drive it directly.
  *
- * brk_app_ctx is per worker (scratch arrays reused for every message, so
- * the steady path does not allocate); brk_app is per connection (its
- * subscriptions). Responses are appended as frames to a caller-owned
- * plaintext buffer; the caller encrypts and sends it.
+ * brk_app_ctx is per worker (scratch arrays reused for every message, and
+ * an arena the frames are decoded into, so the steady path does not
+ * allocate per record); brk_app is per connection (its subscriptions).
+ * Responses are appended as frames to a caller-owned plaintext buffer; the
+ * caller encrypts and sends it.
  *
  * Subscriptions: Subscribe(topic, from, credit) answers SubscribeResponse
  * then Delivery pushes carrying the Subscribe's correlation_id. At most
@@ -41,6 +42,8 @@
 #define BRK_APP_MAX_BATCH 4096   /* records per response or push */
 #define BRK_APP_FRAME_SLACK 4096 /* outgoing frames may exceed max_frame by this */
 
+struct brk_arena_blk; /* brk_app.c: where decoded frames live until the next one */
+
 struct brk_app_ctx {
     struct brk_topics *topics; /* borrowed */
     unsigned worker;
@@ -52,6 +55,7 @@ struct brk_app_ctx {
     Ringward__Record **pbp;    /* BRK_APP_MAX_BATCH */
     struct brk_rec *in;        /* produce input, grown on demand */
     size_t in_cap;
+    struct brk_arena_blk *arena; /* decoded frame memory, reset after each frame */
     struct brk_app_counters counters; /* written by this worker only */
     const struct rw_sec_acl *acl; /* borrowed: the worker's snapshot; NULL denies all */
 };
@@ -64,7 +68,7 @@ struct brk_sub {
 };
 
 struct brk_app {
-    struct brk_sub subs[BRK_APP_MAX_SUBS];
+    struct brk_sub *subs;          /* owned: BRK_APP_MAX_SUBS, from the first Subscribe */
     unsigned n_subs;
     uint64_t conn_id;              /* for logs */
     struct rw_sec_acl_cache acl;   /* bound to the principal by brk_app_auth */

@@ -23,6 +23,7 @@ struct rw_result brk_conn_table_init(struct brk_worker *w, uint32_t n)
     w->conns = calloc(n, sizeof(*w->conns));
     RW_ENSURE_MSG(w->conns, RW_ERR_NOMEM, "cannot allocate %u connection slots", n);
     w->n_slots = n;
+    brk_list_init(&w->quiet_list);
     for (uint32_t i = 0; i < n; i++) {
         w->conns[i].slot = i;
         w->conns[i].fd = -1;
@@ -36,6 +37,8 @@ struct rw_result brk_conn_table_init(struct brk_worker *w, uint32_t n)
 /* Frees what a live slot owns (final teardown and normal release). */
 static void conn_resources_free(struct brk_worker *w, struct brk_conn *c)
 {
+    brk_app_cleanup(&w->app, &c->app); /* it borrows the principal */
+    c->principal = "";
     rw_sec_tls_free(c->tls); /* before its context's reference goes */
     c->tls = NULL;
     brk_tls_ref_put(c->tls_ref);
@@ -44,9 +47,24 @@ static void conn_resources_free(struct brk_worker *w, struct brk_conn *c)
     rw_buf_cleanup(&c->in);
     rw_buf_cleanup(&c->pout);
     rw_buf_cleanup(&c->cout);
-    brk_app_cleanup(&w->app, &c->app);
     brk_list_del(&c->tlink);
     brk_list_del(&c->slink);
+    brk_list_del(&c->qlink);
+}
+
+void brk_conn_trim(struct brk_conn *c)
+{
+    if (c->in.len == 0) {
+        rw_buf_cleanup(&c->in);
+    }
+    if (c->pout.len == 0) {
+        rw_buf_cleanup(&c->pout);
+    }
+    if (!c->send_inflight && c->sent == c->cout.len) {
+        rw_buf_cleanup(&c->cout);
+        c->sent = 0;
+    }
+    rw_sec_tls_trim(c->tls);
 }
 
 void brk_conn_table_free(struct brk_worker *w)
@@ -62,6 +80,8 @@ void brk_conn_table_free(struct brk_worker *w)
     }
     free(w->conns);
     w->conns = NULL;
+    free(w->rscratch);
+    w->rscratch = NULL;
 }
 
 struct brk_conn *brk_conn_lookup(struct brk_worker *w, struct brk_ud u)
@@ -180,7 +200,7 @@ static void conn_init(struct brk_worker *w, struct brk_conn *c, int fd)
     size_t out_max = brk_app_out_max(&w->app);
     c->fd = fd;
     c->id = atomic_fetch_add(&w->sh->next_conn_id, 1) + 1;
-    c->principal[0] = '\0';
+    c->principal = "";
     c->sent = 0;
     c->inflight = 0;
     c->recv_armed = c->send_inflight = c->closing = c->abort_output = false;
@@ -234,7 +254,9 @@ void brk_conn_accept(struct brk_worker *w, int fd)
 
 void brk_conn_accept_admin(struct brk_worker *w, int fd)
 {
-    accept_with(w, fd, w->sh->admin_tls, true);
+    struct brk_tls_ref *ref = brk_tls_current_admin(w->sh); /* rare: a lock is fine */
+    accept_with(w, fd, ref, true);
+    brk_tls_ref_put(ref);
 }
 
 /* Cancel everything on the fd, then close it (hard-linked, so the close

@@ -175,11 +175,21 @@ static struct rw_result write_ready(struct daemon *d)
  * the follower thread (it owns the store handle and the CRL state). */
 static void reload(struct daemon *d)
 {
-    struct brk_tls_ref *tls = NULL;
+    struct brk_tls_ref *tls = NULL, *admin = NULL;
     struct rw_result r = brk_tls_ref_new(d->cfg, d->sh.auth, &tls);
+    if (rw_ok(r) && d->cfg->admin) {
+        r = brk_tls_ref_new_admin(d->cfg, d->sh.auth, &admin);
+        if (!rw_ok(r)) {
+            brk_tls_ref_put(tls);
+        }
+    }
     if (rw_ok(r)) {
         brk_tls_publish(&d->sh, tls);
-        RW_LOG(RW_LOG_INFO, "server_cert_reloaded", "cert=%s", d->cfg->cert);
+        if (admin) {
+            brk_tls_publish_admin(&d->sh, admin); /* the admin listener's too */
+        }
+        RW_LOG(RW_LOG_INFO, "server_cert_reloaded", "cert=%s admin=%s", d->cfg->cert,
+               admin ? "yes" : "off");
     } else {
         char det[256];
         RW_LOG(RW_LOG_ERROR, "reload_failed", "what=server_cert reason=%s detail=\"%s\" "

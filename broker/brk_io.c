@@ -1,6 +1,7 @@
 /* broker/brk_io.c — completions of a connection's operations, the output
  * path (plaintext -> TLS -> one send in flight), deadlines and shutdown. */
 #include <errno.h>
+#include <malloc.h>
 #include <string.h>
 #include <sys/socket.h>
 
@@ -100,20 +101,19 @@ void brk_conn_on_cqe(struct brk_worker *w, struct brk_conn *c, enum brk_op op,
     brk_conn_mark_dirty(w, c);
 }
 
-/* Moves ciphertext from the session into cout and starts the one send. */
+/* Starts the one send: what is left of cout, else the session's whole
+ * pending ciphertext, taken without a copy (cout's storage goes back to
+ * the session for its next output). */
 static void start_send(struct brk_worker *w, struct brk_conn *c)
 {
     if (c->send_inflight || c->closing || c->abort_output) {
         return;
     }
-    size_t pending;
-    while ((pending = rw_sec_tls_out_pending(c->tls)) > 0) {
-        size_t room = c->cout.max - c->cout.len;
-        size_t want = pending < room ? pending : room;
-        if (want == 0 || !rw_ok(rw_buf_reserve(&c->cout, want))) {
-            break;
+    if (c->sent == c->cout.len) {
+        c->cout.len = c->sent = 0;
+        if (rw_sec_tls_out_pending(c->tls) > 0 && !rw_ok(rw_sec_tls_out_swap(c->tls, &c->cout))) {
+            return; /* cannot happen: cout is empty */
         }
-        c->cout.len += rw_sec_tls_out_take(c->tls, c->cout.data + c->cout.len, want);
     }
     if (c->cout.len > c->sent) {
         struct io_uring_sqe *sqe = brk_sqe(w);
@@ -159,6 +159,10 @@ void brk_conn_flush_dirty(struct brk_worker *w)
         if (c->dirty) {
             continue; /* a handler re-queued it: handled in this same loop */
         }
+        if (!c->closing) {
+            c->active_ms = w->active_ms = w->now_ms; /* buffers stay while busy */
+            brk_list_push_tail(&w->quiet_list, &c->qlink);
+        }
         if (c->closing && c->inflight == 0) {
             brk_conn_release(w, c);
         }
@@ -178,9 +182,38 @@ static void scan(struct brk_worker *w, struct brk_link *list)
     }
 }
 
+/* Connections quiet for BRK_QUIET_MS give their buffers back; the next
+ * activity puts them on the list again. Once the whole worker is quiet,
+ * the free pages those buffers leave inside the heap go back to the
+ * system too (glibc keeps them otherwise): idle connections cost only
+ * what they hold. */
+static void trim_quiet(struct brk_worker *w)
+{
+    while (!brk_list_empty(&w->quiet_list)) {
+        struct brk_conn *c = BRK_CONTAINER(w->quiet_list.next, struct brk_conn, qlink);
+        if (c->active_ms + BRK_QUIET_MS > w->now_ms) {
+            return;
+        }
+        brk_list_del(&c->qlink);
+        brk_conn_trim(c);
+        w->trimmed++;
+    }
+#ifdef __GLIBC__
+    /* malloc_trim walks every arena: only when this worker is quiet, and
+     * at most once per BRK_HEAP_TRIM_MS. */
+    if (w->trimmed && w->active_ms + BRK_QUIET_MS <= w->now_ms &&
+        w->heap_trim_ms + BRK_HEAP_TRIM_MS <= w->now_ms) {
+        w->trimmed = 0;
+        w->heap_trim_ms = w->now_ms;
+        malloc_trim(0);
+    }
+#endif
+}
+
 void brk_conn_tick(struct brk_worker *w)
 {
     brk_expiry_tick(w);
+    trim_quiet(w);
     scan(w, &w->hs_list);
     scan(w, &w->idle_list);
     scan(w, &w->linger_list);
@@ -204,7 +237,7 @@ void brk_conn_stop_all(struct brk_worker *w)
             brk_conn_why(c, BRK_CLOSE_SHUTDOWN);
             brk_conn_abort(w, c);
         } else if (c->state == BRK_ESTABLISHED) {
-            RW_LOG(RW_LOG_INFO, "conn_closing", "conn=%llu principal=%s reason=shutdown",
+            RW_LOG(RW_LOG_DEBUG, "conn_closing", "conn=%llu principal=%s reason=shutdown",
                    (unsigned long long)c->id, c->principal);
             brk_conn_why(c, BRK_CLOSE_SHUTDOWN);
             brk_conn_close_graceful(w, c);

@@ -1,12 +1,16 @@
 /* broker/brk_state.c — the connection state machine as a table of
  * handlers: HANDSHAKE -> ESTABLISHED -> TLS_SHUTDOWN -> DRAINING -> FREE.
- * Every rejected handshake is logged here, once, with its reason. */
+ * Every rejected handshake is logged here, once, with its reason (warn);
+ * a connection's ordinary life (established, closed by its peer) is debug,
+ * so a busy broker logs nothing per healthy connection at info. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 
 #include "broker/brk_worker.h"
 #include "core/rw_log.h"
+#include "proto/rw_frame.h"
 
 #define ULL(x) ((unsigned long long)(x))
 
@@ -54,10 +58,10 @@ static void hs_input(struct brk_worker *w, struct brk_conn *c)
         return;
     }
     const struct rw_sec_identity *id = rw_sec_tls_peer(c->tls);
-    snprintf(c->principal, sizeof(c->principal), "%s", id ? id->principal : "");
+    c->principal = id ? id->principal : ""; /* lives as long as c->tls */
     brk_app_auth(&c->app, c->id, c->principal); /* every request is authorized for it */
     char p[RW_PRINCIPAL_MAX];
-    RW_LOG(RW_LOG_INFO, "conn_established", "conn=%llu peer=%s principal=%s resumed=%s worker=%u",
+    RW_LOG(RW_LOG_DEBUG, "conn_established", "conn=%llu peer=%s principal=%s resumed=%s worker=%u",
            ULL(c->id), c->peer, brk_log_clean(c->principal, p, sizeof(p)),
            rw_sec_tls_resumed(c->tls) ? "true" : "false", w->id);
     brk_conn_set_state(w, c, BRK_ESTABLISHED);
@@ -102,7 +106,6 @@ static void frame_failed(struct brk_worker *w, struct brk_conn *c, struct rw_res
     }
 }
 
-/* Decrypts and dispatches until the session runs dry or the output cap. */
 void brk_state_idle_rearm(struct brk_worker *w, struct brk_conn *c)
 {
     if (w->sh->cfg->idle_timeout_ms && c->state == BRK_ESTABLISHED && !c->closing) {
@@ -111,6 +114,87 @@ void brk_state_idle_rearm(struct brk_worker *w, struct brk_conn *c)
     }
 }
 
+/* Room for the rest of the frame whose first `have` bytes are at `data`
+ * (at least a TLS record's worth), so a large frame is allocated once. */
+static size_t frame_room(const struct brk_worker *w, const uint8_t *data, size_t have)
+{
+    const uint8_t *body = NULL;
+    size_t body_len = 0, frame_len = 0, need = 0, room = BRK_RECV_BUF_SIZE;
+    struct rw_result r = rw_frame_peek(data, have, w->sh->cfg->max_frame, &body, &body_len,
+                                       &frame_len, &need);
+    if (r.err == RW_ERR_BLOCKED && need > have && need - have > room) {
+        room = need - have;
+    }
+    return room;
+}
+
+/* Frames in data[0..len) go to the connection's handler; *used is how
+ * far it got. */
+static struct rw_result dispatch(struct brk_worker *w, struct brk_conn *c, const uint8_t *data,
+                                 size_t len, size_t *used, size_t queued)
+{
+    return c->admin ? brk_admin_input(w, c, data, len, used)
+                    : brk_app_input(&w->app, &c->app, data, len, used, &c->pout, queued);
+}
+
+/* Plaintext decrypted into the worker's scratch: whole frames are handled
+ * from there, only a partial one is kept (in c->in, sized for the whole
+ * frame), so a connection exchanging small frames holds no input buffer. */
+static struct rw_result input_scratch(struct brk_worker *w, struct brk_conn *c, size_t n,
+                                      size_t queued)
+{
+    size_t used = 0;
+    struct rw_result r = dispatch(w, c, w->rscratch, n, &used, queued);
+    if (rw_ok(r) && used < n) {
+        size_t left = n - used, room = frame_room(w, w->rscratch + used, left);
+        RW_GUARD(rw_buf_reserve(&c->in, room > left ? room : left));
+        RW_GUARD(rw_buf_append(&c->in, w->rscratch + used, left));
+    }
+    return r;
+}
+
+/* Plaintext decrypted after the partial frame in c->in. */
+static struct rw_result input_buffered(struct brk_worker *w, struct brk_conn *c, size_t n,
+                                       size_t queued)
+{
+    c->in.len += n;
+    size_t used = 0;
+    struct rw_result r = dispatch(w, c, c->in.data, c->in.len, &used, queued);
+    rw_buf_consume(&c->in, used);
+    return r;
+}
+
+/* Where the next plaintext goes: the scratch when no partial frame waits
+ * (data connections only: admin frames may carry secrets and stay in the
+ * connection's buffer), else the rest of c->in. NULL when out of memory. */
+static uint8_t *read_target(struct brk_worker *w, struct brk_conn *c, size_t *cap, bool *scratch)
+{
+    *scratch = c->in.len == 0 && !c->admin;
+    if (*scratch && !w->rscratch) {
+        w->rscratch = malloc(BRK_RECV_BUF_SIZE);
+    }
+    if (*scratch && w->rscratch) {
+        *cap = BRK_RECV_BUF_SIZE;
+        return w->rscratch;
+    }
+    *scratch = false;
+    size_t room = frame_room(w, c->in.data, c->in.len), left = c->in.max - c->in.len;
+    if (!rw_ok(rw_buf_reserve(&c->in, room < left ? room : left))) {
+        return NULL;
+    }
+    *cap = c->in.cap - c->in.len;
+    return c->in.data + c->in.len;
+}
+
+static void peer_closed(struct brk_worker *w, struct brk_conn *c)
+{
+    RW_LOG(RW_LOG_DEBUG, "conn_closing", "conn=%llu principal=%s reason=peer_close_notify",
+           ULL(c->id), c->principal);
+    brk_conn_why(c, BRK_CLOSE_PEER_CLOSED);
+    brk_conn_close_graceful(w, c);
+}
+
+/* Decrypts and dispatches until the session runs dry or the output cap. */
 static void established_input(struct brk_worker *w, struct brk_conn *c)
 {
     brk_state_idle_rearm(w, c);
@@ -121,32 +205,34 @@ static void established_input(struct brk_worker *w, struct brk_conn *c)
             break;
         }
         c->read_paused = false;
-        if (!rw_ok(rw_buf_reserve(&c->in, BRK_RECV_BUF_SIZE))) {
+        size_t cap = 0, n = 0, held = c->in.len;
+        if (held > 0) { /* whole frames the output cap left waiting go first */
+            struct rw_result r = input_buffered(w, c, 0, queued);
+            if (!rw_ok(r)) {
+                frame_failed(w, c, r);
+                return;
+            }
+            if (c->in.len != held) {
+                continue;
+            }
+        }
+        bool scratch = false;
+        uint8_t *dst = read_target(w, c, &cap, &scratch);
+        if (!dst) {
             frame_failed(w, c, RW_ERR(RW_ERR_NOMEM));
             return;
         }
-        size_t n = 0;
-        struct rw_result r = rw_sec_tls_read(c->tls, c->in.data + c->in.len, c->in.cap - c->in.len, &n);
+        struct rw_result r = rw_sec_tls_read(c->tls, dst, cap, &n);
         if (r.err == RW_ERR_BLOCKED) {
             break;
         }
         if (r.err == RW_ERR_CLOSED) {
-            RW_LOG(RW_LOG_INFO, "conn_closing", "conn=%llu principal=%s reason=peer_close_notify",
-                   ULL(c->id), c->principal);
-            brk_conn_why(c, BRK_CLOSE_PEER_CLOSED);
-            brk_conn_close_graceful(w, c);
+            peer_closed(w, c);
             return;
         }
-        if (!rw_ok(r)) {
-            frame_failed(w, c, r);
-            return;
+        if (rw_ok(r)) {
+            r = scratch ? input_scratch(w, c, n, queued) : input_buffered(w, c, n, queued);
         }
-        c->in.len += n;
-        size_t used = 0;
-        r = c->admin ? brk_admin_input(w, c, c->in.data, c->in.len, &used)
-                     : brk_app_input(&w->app, &c->app, c->in.data, c->in.len, &used, &c->pout,
-                                     queued);
-        rw_buf_consume(&c->in, used);
         if (!rw_ok(r)) {
             frame_failed(w, c, r);
             return;
@@ -179,7 +265,7 @@ void brk_state_pump(struct brk_worker *w, struct brk_conn *c)
 
 static void est_eof(struct brk_worker *w, struct brk_conn *c, int err)
 {
-    RW_LOG(RW_LOG_INFO, "conn_closed", "conn=%llu principal=%s reason=%s", ULL(c->id),
+    RW_LOG(RW_LOG_DEBUG, "conn_closed", "conn=%llu principal=%s reason=%s", ULL(c->id),
            c->principal, err ? "reset" : "peer_closed");
     brk_conn_why(c, err ? BRK_CLOSE_RESET : BRK_CLOSE_PEER_CLOSED);
     brk_conn_abort(w, c);

@@ -2,6 +2,7 @@
  * with credit-based flow control. */
 #include "broker/brk_app.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 #include "proto/rw_frame.h"
@@ -16,6 +17,8 @@ void brk_app_cleanup(struct brk_app_ctx *w, struct brk_app *a)
         brk_topic_sub_del(a->subs[i].topic, w->worker);
     }
     a->n_subs = 0;
+    free(a->subs);
+    a->subs = NULL;
 }
 
 static struct brk_sub *find_sub(struct brk_app *a, uint64_t id)
@@ -38,6 +41,10 @@ struct rw_result brk_app_subscribe(struct brk_app_ctx *w, struct brk_app *a, uin
     if (a->n_subs == BRK_APP_MAX_SUBS) {
         return brk_app_error(w, out, corr, ERR_CODE(RESOURCE_EXHAUSTED),
                              "too many subscriptions on this connection");
+    }
+    if (!a->subs) { /* most connections never subscribe: no table until one does */
+        a->subs = calloc(BRK_APP_MAX_SUBS, sizeof(*a->subs));
+        RW_ENSURE(a->subs, RW_ERR_NOMEM);
     }
     bool allowed = false; /* decided before the topic is created */
     RW_GUARD(brk_app_authorize(w, a, corr, req->topic, RW_ACL_CONSUME, out, &allowed));

@@ -62,6 +62,23 @@ void brk_tls_publish(struct brk_shared *sh, struct brk_tls_ref *r)
     brk_tls_ref_put(old);
 }
 
+void brk_tls_publish_admin(struct brk_shared *sh, struct brk_tls_ref *r)
+{
+    pthread_mutex_lock(&sh->pub_mu);
+    struct brk_tls_ref *old = sh->admin_tls;
+    sh->admin_tls = r;
+    pthread_mutex_unlock(&sh->pub_mu);
+    brk_tls_ref_put(old);
+}
+
+struct brk_tls_ref *brk_tls_current_admin(struct brk_shared *sh)
+{
+    pthread_mutex_lock(&sh->pub_mu);
+    struct brk_tls_ref *r = brk_tls_ref_get(sh->admin_tls);
+    pthread_mutex_unlock(&sh->pub_mu);
+    return r;
+}
+
 struct brk_tls_ref *brk_tls_current(struct brk_shared *sh)
 {
     pthread_mutex_lock(&sh->pub_mu);

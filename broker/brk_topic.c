@@ -26,8 +26,11 @@ struct brk_topic {
     pthread_rwlock_t lock;
     struct seg *head;        /* oldest */
     struct seg *tail;        /* being written */
+    struct seg *spare;       /* dropped segments kept for reuse (standard size) */
+    unsigned n_spare;        /* <= BRK_TOPIC_SPARE_SEGS */
     _Atomic uint64_t end;    /* next offset */
     uint64_t bytes;          /* segment memory held */
+    uint64_t seg_allocs;     /* segments ever allocated */
     struct brk_topics *reg;  /* borrowed: the owner */
     _Atomic uint32_t *subs;  /* owned: subscriber count per worker */
     struct brk_topic *hnext;
@@ -54,8 +57,8 @@ struct rw_result brk_topics_new(const struct brk_topics_cfg *cfg, struct brk_top
     RW_ENSURE(r, RW_ERR_NOMEM);
     r->cfg = *cfg;
     if (!r->cfg.segment_bytes) {
-        uint64_t s = cfg->retention_bytes / 8;
-        r->cfg.segment_bytes = s < 4096 ? 4096 : s > (1u << 20) ? (1u << 20) : (size_t)s;
+        uint64_t s = cfg->retention_bytes / 8, max = BRK_TOPIC_HUGE_BLOCK - sizeof(struct seg);
+        r->cfg.segment_bytes = s < 4096 ? 4096 : s > max ? (size_t)max : (size_t)s;
     }
     if (!r->cfg.max_topics) {
         r->cfg.max_topics = 65536;
@@ -69,18 +72,23 @@ static void seg_free(struct seg *s)
 {
     if (s) {
         free(s->idx);
-        free(s);
+        brk_topic_block_free(s, sizeof(*s) + s->cap);
     }
 }
 
-static void topic_free(struct brk_topic *t)
+static void seg_list_free(struct seg *s)
 {
-    struct seg *s = t->head;
     while (s) {
         struct seg *n = s->next;
         seg_free(s);
         s = n;
     }
+}
+
+static void topic_free(struct brk_topic *t)
+{
+    seg_list_free(t->head);
+    seg_list_free(t->spare);
     pthread_rwlock_destroy(&t->lock);
     free((void *)t->subs);
     free(t);
@@ -212,18 +220,52 @@ uint64_t brk_topic_bytes(struct brk_topic *t)
     return b;
 }
 
+uint64_t brk_topic_seg_allocs(struct brk_topic *t)
+{
+    pthread_rwlock_rdlock(&t->lock);
+    uint64_t n = t->seg_allocs;
+    pthread_rwlock_unlock(&t->lock);
+    return n;
+}
+
+/* A segment of `cap` bytes: a spare when one fits, else a new one (not
+ * zeroed: records are written before they are read). */
+static struct seg *seg_take(struct brk_topic *t, size_t cap)
+{
+    if (cap == t->reg->cfg.segment_bytes && t->spare) {
+        struct seg *s = t->spare;
+        t->spare = s->next;
+        t->n_spare--;
+        return s;
+    }
+    struct seg *s = brk_topic_block_alloc(sizeof(*s) + cap);
+    if (s) {
+        t->seg_allocs++;
+        s->idx = NULL;
+        s->idx_cap = 0;
+        s->cap = cap;
+    }
+    return s;
+}
+
 /* A new tail segment able to hold at least `need` bytes. Caller holds the
  * write lock. */
 static struct rw_result seg_push(struct brk_topic *t, size_t need, uint64_t base)
 {
-    size_t cap = t->reg->cfg.segment_bytes;
-    if (cap < need) {
-        cap = need;
+    size_t std = t->reg->cfg.segment_bytes, cap = BRK_TOPIC_FIRST_SEG;
+    if (t->tail && t->tail->cap <= std / 2) {
+        cap = 2 * t->tail->cap; /* growing towards the standard size */
+    } else if (t->tail) {
+        cap = std;
     }
-    struct seg *s = calloc(1, sizeof(*s) + cap);
+    cap = cap < std ? cap : std;
+    cap = cap > need ? cap : need;
+    struct seg *s = seg_take(t, cap);
     RW_ENSURE(s, RW_ERR_NOMEM);
-    s->cap = cap;
+    s->next = NULL;
     s->base = base;
+    s->count = 0;
+    s->used = 0;
     if (t->tail) {
         t->tail->next = s;
     } else {
@@ -232,6 +274,19 @@ static struct rw_result seg_push(struct brk_topic *t, size_t need, uint64_t base
     t->tail = s;
     t->bytes += cap;
     return RW_SUCCESS;
+}
+
+/* A segment retention dropped: kept as a spare when it has the standard
+ * size and there is room, else freed. */
+static void seg_retire(struct brk_topic *t, struct seg *s)
+{
+    if (s->cap == t->reg->cfg.segment_bytes && t->n_spare < BRK_TOPIC_SPARE_SEGS) {
+        s->next = t->spare;
+        t->spare = s;
+        t->n_spare++;
+        return;
+    }
+    seg_free(s);
 }
 
 static struct rw_result seg_put(struct seg *s, const struct brk_rec *r, int64_t now_ms)
@@ -267,7 +322,7 @@ static void enforce_retention(struct brk_topic *t)
         struct seg *s = t->head;
         t->head = s->next;
         t->bytes -= s->cap;
-        seg_free(s);
+        seg_retire(t, s);
     }
 }
 

@@ -8,6 +8,12 @@
  * bytes held exceed the retention limit, whole segments are dropped from
  * the oldest end (never the one being written). Offsets are dense and
  * never reused; the first offset still held is the topic's start.
+ * A new topic's segments start at BRK_TOPIC_FIRST_SEG and double up to
+ * the standard size, so a small topic stays small. A dropped segment of the
+ * standard size is kept as a spare (at most BRK_TOPIC_SPARE_SEGS per topic,
+ * not counted in brk_topic_bytes) and reused for the next one: a topic at
+ * its retention allocates nothing. A standard segment fills one 2 MiB
+ * block, mapped and populated as a huge page (brk_topic_mem.c).
  *
  * Threading: the registry and each topic are shared by all workers. A topic
  * has a rwlock: appends take it for writing, reads for reading; the end
@@ -29,6 +35,9 @@
 #include "core/rw_result.h"
 
 #define BRK_TOPIC_NAME_MAX 249
+#define BRK_TOPIC_SPARE_SEGS 2 /* recycled segments kept per topic */
+#define BRK_TOPIC_FIRST_SEG (64u << 10) /* a topic's segments grow from this to the standard size */
+#define BRK_TOPIC_HUGE_BLOCK (2u << 20) /* a standard segment's block when the size allows it */
 
 struct brk_topics;
 struct brk_topic;
@@ -47,7 +56,7 @@ typedef void (*brk_topic_notify_fn)(void *arg, unsigned worker);
 
 struct brk_topics_cfg {
     uint64_t retention_bytes;   /* per topic */
-    size_t segment_bytes;       /* 0 = derived from retention (4K..1M) */
+    size_t segment_bytes;       /* 0 = derived from retention (4K..2M, one huge page) */
     unsigned workers;           /* for subscriber counts; >= 1 */
     size_t max_topics;          /* 0 = 65536 */
     brk_topic_notify_fn notify; /* may be NULL */
@@ -77,6 +86,9 @@ RW_RESULT brk_topic_append(struct brk_topic *t, const struct brk_rec *recs, size
 uint64_t brk_topic_end(const struct brk_topic *t);
 uint64_t brk_topic_start(struct brk_topic *t);
 uint64_t brk_topic_bytes(struct brk_topic *t);
+/* Segments allocated over the topic's life (retention recycles dropped
+ * segments instead of freeing them; see BRK_TOPIC_SPARE_SEGS). */
+uint64_t brk_topic_seg_allocs(struct brk_topic *t);
 
 /* Visits records from `from` (moved up to the start when retention dropped
  * it): at most max_records, and at most max_bytes of key+value bytes, but
@@ -91,5 +103,12 @@ RW_RESULT brk_topic_read(struct brk_topic *t, uint64_t from, size_t max_records,
 /* Subscriber bookkeeping per worker (atomic counters). */
 void brk_topic_sub_add(struct brk_topic *t, unsigned worker);
 void brk_topic_sub_del(struct brk_topic *t, unsigned worker);
+
+/* brk_topic_mem.c: segment memory. A block of exactly
+ * BRK_TOPIC_HUGE_BLOCK bytes is its own aligned mapping, advised for huge
+ * pages and populated; others come from malloc. Not zeroed; NULL when out
+ * of memory. Free with the size it was allocated with. */
+void *brk_topic_block_alloc(size_t size);
+void brk_topic_block_free(void *p, size_t size);
 
 #endif

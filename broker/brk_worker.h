@@ -30,6 +30,8 @@
 #define BRK_RECV_BUF_SIZE 16384
 #define BRK_TICK_MS 100
 #define BRK_LINGER_MS 2000       /* how long a closing connection may take */
+#define BRK_QUIET_MS 100         /* no activity this long: a connection's buffers are freed */
+#define BRK_HEAP_TRIM_MS 1000    /* at most one malloc_trim per worker this often */
 
 struct brk_worker;
 
@@ -67,7 +69,8 @@ struct brk_shared {
     struct rw_sec_acl *acl;          /* one reference; guarded by pub_mu */
     _Atomic uint64_t acl_gen;
     /* The admin listener's context (client certificate optional); one
-     * reference, set before the workers start, never replaced. NULL: off. */
+     * reference, guarded by pub_mu (SIGHUP replaces it with the server
+     * context; brk_tls_publish_admin). NULL: off. */
     struct brk_tls_ref *admin_tls;
 };
 
@@ -93,7 +96,7 @@ struct brk_conn {
     int fd;
     uint64_t id;                 /* connection number in logs */
     char peer[64];               /* "ip:port" */
-    char principal[RW_PRINCIPAL_MAX];
+    const char *principal;       /* borrowed: the session's identity once established, else "" */
     struct rw_sec_tls *tls;      /* owned */
     struct rw_buf in;            /* owned: decrypted bytes not yet a whole frame */
     struct rw_buf pout;          /* owned: plaintext frames to encrypt */
@@ -111,6 +114,8 @@ struct brk_conn {
     struct brk_conn *dirty_next;
     struct brk_link tlink;       /* on one deadline list, by state */
     struct brk_link slink;       /* on the subscriber list when it has subs */
+    struct brk_link qlink;       /* on the quiet list, by last activity */
+    uint64_t active_ms;          /* monotonic: last turn it was flushed */
     uint64_t deadline_ms;        /* monotonic */
     struct brk_app app;
     uint32_t free_next;          /* free-list link while FREE */
@@ -162,6 +167,11 @@ struct brk_worker {
     uint32_t free_head;          /* UINT32_MAX = none */
     uint32_t live;               /* slots in use */
     struct brk_link hs_list, idle_list, linger_list, sub_list;
+    struct brk_link quiet_list;  /* connections that may hold buffers, oldest activity first */
+    uint32_t trimmed;            /* connections trimmed since the heap was last trimmed */
+    uint64_t active_ms;          /* monotonic: last turn any connection was flushed */
+    uint64_t heap_trim_ms;       /* monotonic: last malloc_trim */
+    uint8_t *rscratch;           /* owned: BRK_RECV_BUF_SIZE, decrypted input (brk_state.c) */
     struct brk_conn *dirty_head;
     struct __kernel_timespec tick;
     uint64_t now_ms;             /* monotonic, refreshed each turn */
@@ -193,6 +203,10 @@ void brk_conn_flush_dirty(struct brk_worker *w);
 void brk_conn_tick(struct brk_worker *w);
 void brk_conn_pump_subs(struct brk_worker *w);
 void brk_conn_stop_all(struct brk_worker *w);
+/* Frees the buffers a connection holds without using them (empty input,
+ * plaintext and ciphertext buffers, the session's); they come back on
+ * demand. Called for connections quiet for BRK_QUIET_MS. */
+void brk_conn_trim(struct brk_conn *c);
 RW_RESULT brk_conn_table_init(struct brk_worker *w, uint32_t n);
 void brk_conn_table_free(struct brk_worker *w);
 struct brk_conn *brk_conn_lookup(struct brk_worker *w, struct brk_ud u);
@@ -242,6 +256,9 @@ void brk_tls_ref_put(struct brk_tls_ref *r); /* NULL is fine */
 void brk_tls_publish(struct brk_shared *sh, struct brk_tls_ref *r);
 /* The current context, referenced. */
 struct brk_tls_ref *brk_tls_current(struct brk_shared *sh);
+/* The same for the admin listener's context (NULL when it is off). */
+void brk_tls_publish_admin(struct brk_shared *sh, struct brk_tls_ref *r);
+struct brk_tls_ref *brk_tls_current_admin(struct brk_shared *sh);
 
 /* brk_expiry.c */
 RW_RESULT brk_expiry_init(struct brk_worker *w, uint32_t cap);

@@ -2,9 +2,10 @@
  *
  * The socket is non-blocking; waiting is done with poll() so every call has a
  * deadline. OpenSSL runs over the fd through a small BIO that writes with
- * MSG_NOSIGNAL. The connection owns its fd, SSL_CTX and SSL; failures fill a
- * struct rw_client_error with a reason a human can act on (connect refused,
- * the alert the broker sent, why the broker's certificate was rejected).
+ * MSG_NOSIGNAL. The connection owns its fd, its SSL and one reference to
+ * its (shared) SSL_CTX; failures fill a struct rw_client_error with a reason
+ * a human can act on (connect refused, the alert the broker sent, why the
+ * broker's certificate was rejected).
  */
 #ifndef RW_CLIENT_CL_CONN_H
 #define RW_CLIENT_CL_CONN_H
@@ -19,7 +20,7 @@
 
 struct rw_cl_conn {
     int fd;            /* -1 when closed */
-    SSL_CTX *ctx;      /* owned */
+    SSL_CTX *ctx;      /* one reference (shared: see rw_cl_tls_ctx) */
     SSL *ssl;          /* owned */
     int alert;         /* last fatal alert received (RFC 8446 description), -1 = none */
     bool want_write;   /* the last blocked SSL call waits for the socket to drain */
@@ -57,9 +58,13 @@ RW_RESULT rw_cl_conn_write(struct rw_cl_conn *t, const uint8_t *buf, size_t len,
  * or the deadline passes: RW_ERR_BLOCKED on timeout or signal. */
 RW_RESULT rw_cl_conn_wait(struct rw_cl_conn *t, bool want_write, int64_t deadline);
 
-/* Loads the SSL_CTX of a client: TLS 1.3 only, only the leaf sent. Used by
- * rw_cl_conn_open; exported for tests. */
+/* The SSL_CTX of a client: TLS 1.3 only, only the leaf sent. Used by
+ * rw_cl_conn_open; exported for tests. Contexts are shared: the same
+ * certificate, key and CA files, unchanged on disk, give the same context
+ * (*out is one reference to it; SSL_CTX_free when done). Thread-safe. */
 RW_RESULT rw_cl_tls_ctx(const struct rw_client_opts *o, SSL_CTX **out,
                         struct rw_client_error *err);
+/* Drops the cached contexts (those still referenced live on); for tests. */
+void rw_cl_tls_ctx_cache_clear(void);
 
 #endif

@@ -7,7 +7,6 @@
  * rw_sec_tls_handshake, sticky. ERR_clear_error() precedes every SSL call;
  * failures drain the queue into rw_err_detail().
  */
-#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -31,17 +30,14 @@ struct rw_result rw_sec_tls_new(struct rw_sec_tls_ctx *ctx, struct rw_sec_tls **
     RW_ENSURE(s, RW_ERR_NOMEM);
     s->ctx = ctx;
     s->ssl = SSL_new(ctx->ssl_ctx);
-    s->rbio = BIO_new(BIO_s_mem());
-    s->wbio = BIO_new(BIO_s_mem());
-    if (!s->ssl || !s->rbio || !s->wbio) {
-        BIO_free(s->rbio);
-        BIO_free(s->wbio);
+    BIO *bio = rw_sec_tls_bio_new(s);
+    if (!s->ssl || !bio) {
+        BIO_free(bio);
         SSL_free(s->ssl);
         free(s);
         return ossl_fail(RW_ERR_NOMEM, "cannot create a TLS session");
     }
-    BIO_set_mem_eof_return(s->rbio, -1); /* empty means "more later", not EOF */
-    SSL_set_bio(s->ssl, s->rbio, s->wbio); /* the SSL owns both from here */
+    SSL_set_bio(s->ssl, bio, bio); /* the SSL owns it from here */
     SSL_set_app_data(s->ssl, s);
     SSL_set_accept_state(s->ssl);
     *out = s;
@@ -60,6 +56,7 @@ void rw_sec_tls_free(struct rw_sec_tls *s)
         SSL_set_shutdown(s->ssl, SSL_get_shutdown(s->ssl) | SSL_SENT_SHUTDOWN);
     }
     SSL_free(s->ssl);
+    rw_sec_tls_bufs_free(s);
     free(s->fail_detail);
     free(s);
 }
@@ -67,15 +64,8 @@ void rw_sec_tls_free(struct rw_sec_tls *s)
 struct rw_result rw_sec_tls_feed(struct rw_sec_tls *s, const uint8_t *data, size_t len)
 {
     RW_ENSURE(s && (data || len == 0), RW_ERR_USAGE);
-    while (len > 0) {
-        int n = len > INT_MAX ? INT_MAX : (int)len;
-        ERR_clear_error();
-        if (BIO_write(s->rbio, data, n) != n) {
-            return ossl_fail(RW_ERR_NOMEM, "cannot buffer received ciphertext");
-        }
-        data += n;
-        len -= (size_t)n;
-    }
+    RW_ENSURE_MSG(len == 0 || rw_sec_tls_in_append(s, data, len), RW_ERR_NOMEM,
+                  "cannot buffer received ciphertext");
     return RW_SUCCESS;
 }
 
@@ -124,7 +114,7 @@ static struct rw_result handshake_done(struct rw_sec_tls *s)
 {
     /* Normally checked in the ClientHello callback; this is the backstop. */
     if (SSL_session_reused(s->ssl) && !s->resume_checked && !rw_sec_tls_resume_check(s)) {
-        (void)BIO_reset(s->wbio); /* no ticket for a refused session */
+        s->out.len = s->out_off = 0; /* no ticket for a refused session */
         return refused(s);
     }
     if (!s->authed && s->ctx->cert_optional && s->fail_err == RW_OK &&
@@ -233,20 +223,6 @@ struct rw_result rw_sec_tls_shutdown(struct rw_sec_tls *s)
         return RW_SUCCESS; /* 0: ours sent, the peer's not yet seen */
     }
     return io_error(s, "TLS shutdown failed");
-}
-
-size_t rw_sec_tls_out_pending(const struct rw_sec_tls *s)
-{
-    return s ? BIO_ctrl_pending(s->wbio) : 0;
-}
-
-size_t rw_sec_tls_out_take(struct rw_sec_tls *s, uint8_t *buf, size_t cap)
-{
-    if (!s || !buf || cap == 0) {
-        return 0;
-    }
-    int n = BIO_read(s->wbio, buf, cap > INT_MAX ? INT_MAX : (int)cap);
-    return n > 0 ? (size_t)n : 0;
 }
 
 const struct rw_sec_identity *rw_sec_tls_peer(const struct rw_sec_tls *s)

@@ -4,6 +4,9 @@
  * A session never touches a socket: the loop feeds it the ciphertext it
  * received, steps it, and sends what it has queued. Two sessions can be
  * pumped against each other in a unit test and a fuzzer can drive one.
+ * Its ciphertext buffers are its own (sec_tls_bio.c): the queued output
+ * can be taken without a copy, and an idle session holds none of them
+ * after rw_sec_tls_trim.
  *
  * Server contexts: TLS 1.3 (1.2 only when allowed), groups X25519 and
  * P-256, a client certificate required and handed to the authentication
@@ -23,6 +26,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "core/rw_buf.h"
 #include "core/rw_result.h"
 #include "security/sec_auth.h"
 #include "security/sec_verify.h"
@@ -78,6 +82,19 @@ RW_RESULT rw_sec_tls_shutdown(struct rw_sec_tls *s);
 /* Ciphertext waiting to be sent, and taking it (copied out, consumed). */
 size_t rw_sec_tls_out_pending(const struct rw_sec_tls *s);
 size_t rw_sec_tls_out_take(struct rw_sec_tls *s, uint8_t *buf, size_t cap);
+/* Takes all the pending ciphertext without copying: *b (which must be
+ * empty, b->len == 0, else USAGE) and the session's output buffer trade
+ * storage, so b->data[0..b->len) is then the ciphertext to send and the
+ * session keeps b's old storage for its next output. b->max is raised to
+ * b->cap when smaller. */
+RW_RESULT rw_sec_tls_out_swap(struct rw_sec_tls *s, struct rw_buf *b);
+
+/* Idle memory: frees the session's ciphertext buffers that hold nothing
+ * and OpenSSL's record buffers when no record is half done. Call it when
+ * a connection goes quiet; buffers come back on the next feed or write. */
+void rw_sec_tls_trim(struct rw_sec_tls *s);
+/* Bytes of ciphertext buffer storage the session holds (for tests). */
+size_t rw_sec_tls_buffered(const struct rw_sec_tls *s);
 
 /* After the handshake: who the peer is, and whether the session resumed. */
 const struct rw_sec_identity *rw_sec_tls_peer(const struct rw_sec_tls *s);

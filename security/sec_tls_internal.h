@@ -8,6 +8,7 @@
 #include <openssl/evp.h>
 #include <openssl/ssl.h>
 
+#include "core/rw_buf.h"
 #include "security/sec_tls.h"
 
 #define RW_TICKET_NAME_LEN 16
@@ -31,9 +32,11 @@ struct rw_sec_tls_ctx {
 };
 
 struct rw_sec_tls {
-    SSL *ssl;                      /* owned; owns both BIOs; app data points here */
-    BIO *rbio;                     /* borrowed from ssl: ciphertext received */
-    BIO *wbio;                     /* borrowed from ssl: ciphertext to send */
+    SSL *ssl;                      /* owned; owns the BIO; app data points here */
+    struct rw_buf in;              /* owned: ciphertext received; [in_off, len) unread */
+    size_t in_off;
+    struct rw_buf out;             /* owned: ciphertext to send; [out_off, len) pending */
+    size_t out_off;
     struct rw_sec_tls_ctx *ctx;    /* borrowed */
     struct rw_sec_identity peer;   /* valid once `authed` */
     struct rw_sec_chain_ids chain; /* valid once `authed` */
@@ -43,6 +46,13 @@ struct rw_sec_tls {
     bool resume_checked;           /* a resumed session was re-checked */
     bool established;
 };
+
+/* sec_tls_bio.c: the BIO over s->in and s->out (owned by the SSL it is
+ * given to; NULL on allocation failure), appending received ciphertext
+ * (false when out of memory) and freeing both buffers. */
+BIO *rw_sec_tls_bio_new(struct rw_sec_tls *s);
+bool rw_sec_tls_in_append(struct rw_sec_tls *s, const uint8_t *data, size_t len);
+void rw_sec_tls_bufs_free(struct rw_sec_tls *s);
 
 /* Records a refusal (the first one wins) with a copy of rw_err_detail(). */
 void rw_sec_tls_fail_record(struct rw_sec_tls *s, enum rw_err e);

@@ -81,7 +81,7 @@ static void expect_rejected(const char *reason, int count)
 
 Test(broker_tls, s_client_with_a_valid_certificate_completes_the_handshake)
 {
-    cr_assert(tl_broker_start(&b, NULL));
+    cr_assert(tl_broker_start(&b, "--log-level debug")); /* conn_established is debug */
     char cert[1200], key[1200];
     snprintf(cert, sizeof(cert), "%s/producer-1.pem", b.pki);
     snprintf(key, sizeof(key), "%s/producer-1.key", b.pki);
@@ -258,7 +258,7 @@ Test(broker_tls, revoked_then_sighup_refuses_new_handshakes_and_keeps_other_live
  * kernel hands the connection to. */
 Test(broker_tls, sessions_resume_ten_times_in_a_row_with_two_workers)
 {
-    cr_assert(tl_broker_start(&b, "--workers 2"));
+    cr_assert(tl_broker_start(&b, "--workers 2 --log-level debug")); /* conn_established */
     char ca[1200], cert[1200], key[1200];
     snprintf(ca, sizeof(ca), "%s/ca-chain.pem", b.pki);
     snprintf(cert, sizeof(cert), "%s/consumer-1.pem", b.pki);
@@ -312,6 +312,13 @@ Test(broker_tls, sighup_reloads_the_server_certificate_for_new_connections)
     cr_assert(old && now && X509_cmp(old, now) != 0, "new connections see the new certificate");
     cr_assert(tl_wire_ping(&after, 1));
     cr_assert(tl_wire_ping(&before, 2), "the old connection keeps working");
+    struct tl_wire adm;
+    cr_assert(tl_wire_connect(&adm, b.d.admin_port, cert, key, ca), "the admin listener");
+    X509 *admin_now = SSL_get1_peer_certificate(adm.ssl);
+    cr_assert(admin_now && X509_cmp(admin_now, now) == 0,
+              "the admin listener presents the reloaded certificate too");
+    X509_free(admin_now);
+    tl_wire_close(&adm);
     X509_free(old);
     X509_free(now);
     tl_wire_close(&before);

@@ -173,7 +173,7 @@ Test(broker_wire, malformed_frame_body)
 
 Test(broker_wire, truncated_frame_then_close)
 {
-    cr_assert(tl_broker_start(&b, NULL));
+    cr_assert(tl_broker_start(&b, "--log-level debug")); /* peer_close_notify is debug */
     struct tl_wire good, bad;
     connect_ok(&good);
     connect_ok(&bad);
@@ -188,6 +188,49 @@ Test(broker_wire, truncated_frame_then_close)
     healthy(&good, 2);
     tl_wire_close(&bad);
     tl_wire_close(&good);
+}
+
+/* Requests the output cap left waiting are served once the output drains,
+ * with nothing more arriving from the client. */
+Test(broker_wire, pipelined_fetches_beyond_the_output_cap_are_all_answered)
+{
+    cr_assert(tl_broker_start(&b, "--workers 1 --max-output-bytes 64K"));
+    struct tl_wire w;
+    connect_ok(&w);
+    static char big[30000];
+    memset(big, 'x', sizeof(big));
+    const char *vals[8];
+    size_t lens[8];
+    for (int i = 0; i < 8; i++) {
+        vals[i] = big;
+        lens[i] = sizeof(big);
+    }
+    struct tl_pb m = {0};
+    tl_msg_produce(&m, 1, "health", vals, lens, 8);
+    uint8_t *body = NULL;
+    struct tl_frame f = roundtrip(&w, &m, &body);
+    cr_assert_eq(f.body, 4, "ProduceResponse expected, got field %u", f.body);
+    free(body);
+    /* Twenty Fetch frames in one write (one TLS record): each answer
+     * (~240 KB) fills the 64K output cap, the rest wait in the broker. */
+    uint8_t batch[4096];
+    size_t n = 0;
+    for (int i = 0; i < 20; i++) {
+        tl_msg_fetch(&m, 100 + (uint64_t)i, "health", 0, 1 << 20);
+        cr_assert_leq(n + m.len, sizeof(batch));
+        memcpy(batch + n, m.data, m.len);
+        n += m.len;
+        tl_pb_free(&m);
+    }
+    cr_assert(tl_wire_send(&w, batch, n));
+    for (int i = 0; i < 20; i++) {
+        size_t len = 0;
+        cr_assert_eq(tl_wire_read_frame(&w, &body, &len), 1, "answer %d of 20", i + 1);
+        cr_assert(tl_frame_parse(body, len, &f));
+        cr_assert_eq(f.body, 6, "FetchResponse expected, got field %u", f.body);
+        free(body);
+    }
+    tl_wire_close(&w);
 }
 
 Test(broker_wire, unknown_message_type_keeps_the_connection)

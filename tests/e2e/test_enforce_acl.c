@@ -323,7 +323,8 @@ Test(enforce_acl, principal_from_san_uri_names_the_client_by_its_san_uri)
     san_client(ca, cert, key, sizeof(ca));
     snprintf(bca, sizeof(bca), "%s/ca-chain.pem", b.pki);
     cr_assert_gt(tl_broker_acl_add(&b, SPIFFE, "demo.*", "produce", true), 0);
-    snprintf(extra, sizeof(extra), "--workers 1 --principal-from san-uri --trust-bundle %s", ca);
+    snprintf(extra, sizeof(extra), /* conn_established is debug */
+             "--workers 1 --log-level debug --principal-from san-uri --trust-bundle %s", ca);
     cr_assert(tl_broker_start(&b, extra));
     cr_assert(tl_daemon_wait_log(&b.d, "principal_from=san-uri", 1, 5000));
     struct tl_wire w;
@@ -358,7 +359,7 @@ Test(enforce_acl, principal_from_cn_by_default)
     char ca[1200], cert[1200], key[1200], bca[1200], extra[1400];
     san_client(ca, cert, key, sizeof(ca));
     snprintf(bca, sizeof(bca), "%s/ca-chain.pem", b.pki);
-    snprintf(extra, sizeof(extra), "--workers 1 --trust-bundle %s", ca);
+    snprintf(extra, sizeof(extra), "--workers 1 --log-level debug --trust-bundle %s", ca);
     cr_assert(tl_broker_start(&b, extra));
     struct tl_wire w;
     cr_assert(tl_wire_connect(&w, b.d.port, cert, key, bca));

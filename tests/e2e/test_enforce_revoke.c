@@ -380,7 +380,7 @@ Test(enforce_revoke, resumed_session_of_a_revoked_certificate_is_refused)
     cr_assert(tl_broker_issue(&b, "resumer", "consumer", dir, NULL));
     paths(dir, "resumer", cert, key, sizeof(cert));
     snprintf(ca, sizeof(ca), "%s/ca-chain.pem", b.pki);
-    cr_assert(tl_broker_start(&b, "--workers 1"));
+    cr_assert(tl_broker_start(&b, "--workers 1 --log-level debug")); /* conn_established */
     struct tl_wire w;
     cr_assert(tl_wire_connect(&w, b.d.port, cert, key, ca));
     cr_assert(tl_wire_ping(&w, 1));

@@ -253,3 +253,96 @@ Test(brk_topic, concurrent_appends_stay_dense_and_bounded)
     cr_assert_eq(brk_topic_end(t), THREADS * PER_THREAD);
     cr_assert_leq(brk_topic_bytes(t), 64 * 1024);
 }
+
+static struct rw_result append_sized(struct brk_topic *t, size_t n, size_t len, uint8_t fill,
+                                     uint64_t *base)
+{
+    static uint8_t buf[8][2048];
+    struct brk_rec recs[8];
+    for (size_t i = 0; i < n; i++) {
+        memset(buf[i], fill + (uint8_t)i, len);
+        recs[i] = (struct brk_rec){NULL, 0, buf[i], len, 0};
+    }
+    return brk_topic_append(t, recs, n, 1, base);
+}
+
+Test(brk_topic, retention_recycles_segments_instead_of_allocating_new_ones)
+{
+    make(16384, 4096); /* 4 segments held at most */
+    struct brk_topic *t = NULL;
+    cr_assert(rw_ok(brk_topics_get(reg, "t", true, &t)));
+    uint64_t base;
+    for (int i = 0; i < 2000; i++) {
+        cr_assert(rw_ok(append_sized(t, 2, 1000, (uint8_t)i, &base)));
+        cr_assert_leq(brk_topic_bytes(t), 16384, "memory stays within retention");
+    }
+    /* ~4 MB went through 4 KiB segments: about a thousand turnovers. */
+    cr_assert_leq(brk_topic_seg_allocs(t), 4 + 1 + 2, "segments allocated: %llu",
+                  (unsigned long long)brk_topic_seg_allocs(t));
+    /* A recycled segment holds only its new records. */
+    uint64_t start = brk_topic_start(t), end = brk_topic_end(t);
+    cr_assert_eq(end, 4000);
+    struct brk_rec views[64];
+    for (uint64_t off = start; off < end; off++) {
+        struct got g;
+        memset(&g, 0, sizeof(g));
+        cr_assert(rw_ok(brk_topic_read(t, off, 1, 1, views, collect, &g)));
+        cr_assert_eq(g.first, off);
+        cr_assert_eq(g.n, 1);
+        uint8_t want = (uint8_t)((uint8_t)(off / 2) + (uint8_t)(off % 2));
+        cr_assert_eq((uint8_t)g.vals[0][0], want, "record %llu", (unsigned long long)off);
+    }
+}
+
+Test(brk_topic, oversized_segments_are_not_kept_as_spares)
+{
+    make(16384, 4096);
+    struct brk_topic *t = NULL;
+    cr_assert(rw_ok(brk_topics_get(reg, "t", true, &t)));
+    uint64_t base;
+    uint8_t *v = calloc(1, 6000);
+    struct brk_rec big = {NULL, 0, v, 6000, 0};
+    for (int i = 0; i < 50; i++) {
+        cr_assert(rw_ok(brk_topic_append(t, &big, 1, 1, &base)));
+        cr_assert(rw_ok(append_sized(t, 1, 100, 1, &base)));
+        cr_assert_leq(brk_topic_bytes(t), 16384);
+    }
+    free(v);
+    /* Each big record needs its own allocation; the small ones reuse spares. */
+    cr_assert_geq(brk_topic_seg_allocs(t), 50);
+    cr_assert_leq(brk_topic_seg_allocs(t), 50 + 4 + 1 + 2);
+}
+
+Test(brk_topic, segments_grow_from_small_to_one_huge_block)
+{
+    make(256u << 20, 0); /* derived: the standard segment fills a 2 MiB block */
+    struct brk_topic *t = NULL;
+    cr_assert(rw_ok(brk_topics_get(reg, "t", true, &t)));
+    uint64_t base;
+    cr_assert(rw_ok(append_n(t, 0, 1, &base)));
+    cr_assert_eq(brk_topic_bytes(t), BRK_TOPIC_FIRST_SEG, "a small topic stays small");
+    uint64_t allocs = 0;
+    for (int i = 0; i < 8000; i++) { /* ~16 MB */
+        cr_assert(rw_ok(append_sized(t, 1, 2000, (uint8_t)i, &base)));
+    }
+    allocs = brk_topic_seg_allocs(t);
+    cr_assert_leq(allocs, 6 + 16 / 2 + 1, "64K, 128K, ... then 2 MiB segments: %llu",
+                  (unsigned long long)allocs);
+    struct got *g = read_at(t, 1 + 7999, 1, 1 << 20);
+    cr_assert_eq(g->n, 1);
+    cr_assert_eq((uint8_t)g->vals[0][0], (uint8_t)7999);
+}
+
+Test(brk_topic, huge_blocks_are_usable_and_freed)
+{
+    uint8_t *p = brk_topic_block_alloc(BRK_TOPIC_HUGE_BLOCK);
+    cr_assert_not_null(p);
+    cr_assert_eq((uintptr_t)p % BRK_TOPIC_HUGE_BLOCK, 0, "aligned for one huge page");
+    memset(p, 0xab, BRK_TOPIC_HUGE_BLOCK);
+    cr_assert_eq(p[BRK_TOPIC_HUGE_BLOCK - 1], 0xab);
+    brk_topic_block_free(p, BRK_TOPIC_HUGE_BLOCK);
+    uint8_t *q = brk_topic_block_alloc(100);
+    cr_assert_not_null(q);
+    brk_topic_block_free(q, 100);
+    brk_topic_block_free(NULL, 100);
+}

@@ -134,6 +134,31 @@ Test(cl_conn, ssl_ctx_sends_the_leaf_only)
     SSL_CTX_free(ctx);
 }
 
+Test(cl_conn, ssl_ctx_is_shared_until_a_file_changes)
+{
+    struct rw_client_opts o = client_opts("127.0.0.1", 1);
+    SSL_CTX *a = NULL, *b = NULL, *c = NULL;
+    struct rw_client_error err;
+    cr_assert(rw_ok(rw_cl_tls_ctx(&o, &a, &err)), "%s", err.message);
+    cr_assert(rw_ok(rw_cl_tls_ctx(&o, &b, &err)), "%s", err.message);
+    cr_assert_eq(a, b, "the same files: one context, loaded once");
+    SSL_CTX_free(b);
+    /* A renewed certificate (another file at the same path) is loaded anew. */
+    char *cert = path(pki, "producer-1.pem"), moved[800];
+    snprintf(moved, sizeof(moved), "%s.old", cert);
+    cr_assert_eq(rename(cert, moved), 0);
+    char *out = NULL;
+    cr_assert_eq(tl_sh(&out, "cp -p %s %s", moved, cert), 0, "%s", out ? out : "");
+    free(out);
+    cr_assert(rw_ok(rw_cl_tls_ctx(&o, &c, &err)), "%s", err.message);
+    cr_assert_neq(a, c, "a changed file is a new context");
+    SSL_CTX_free(c);
+    /* The cached reference outlives the callers'; clearing drops it. */
+    rw_cl_tls_ctx_cache_clear();
+    cr_assert(SSL_CTX_get_mode(a) & SSL_MODE_NO_AUTO_CHAIN, "a caller's reference stays valid");
+    SSL_CTX_free(a);
+}
+
 Test(cl_conn, connect_refused_is_a_clear_error)
 {
     int fd = socket(AF_INET, SOCK_STREAM, 0);

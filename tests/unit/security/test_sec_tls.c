@@ -489,3 +489,69 @@ Test(sec_tls, optional_mode_accepts_no_cert_and_still_refuses_a_bad_one)
     EVP_PKEY_free(key);
     rw_sec_tls_ctx_free(opt);
 }
+
+/* One "ping" in, "pong!" out, through the test client. */
+static void round_trip(struct conn *k)
+{
+    uint8_t buf[64];
+    size_t n = 0;
+    cr_assert(tl_tls_client_write(k->c, "ping", 4));
+    tl_tls_pump(k->c, k->s);
+    cr_assert(rw_ok(rw_sec_tls_read(k->s, buf, sizeof(buf), &n)));
+    cr_assert(n == 4 && memcmp(buf, "ping", 4) == 0);
+    cr_assert(rw_ok(rw_sec_tls_write(k->s, (const uint8_t *)"pong!", 5)));
+    tl_tls_pump(k->c, k->s);
+    cr_assert_eq(tl_tls_client_read(k->c, buf, sizeof(buf)), 5);
+    cr_assert(memcmp(buf, "pong!", 5) == 0);
+}
+
+Test(sec_tls, a_drained_session_holds_no_buffers_after_trim)
+{
+    struct tl_tls_cctx *cc = client("producer-1", false, false);
+    struct conn k = connect_to(srv, cc, NULL);
+    cr_assert(rw_ok(k.r));
+    round_trip(&k);
+    cr_assert_gt(rw_sec_tls_buffered(k.s), 0, "buffers were used");
+    rw_sec_tls_trim(k.s);
+    cr_assert_eq(rw_sec_tls_buffered(k.s), 0, "an idle session keeps none");
+    round_trip(&k); /* they come back when needed */
+    rw_sec_tls_trim(k.s);
+    cr_assert_eq(rw_sec_tls_buffered(k.s), 0);
+    /* Unread input is kept. */
+    cr_assert(tl_tls_client_write(k.c, "ping", 4));
+    tl_tls_pump(k.c, k.s);
+    rw_sec_tls_trim(k.s);
+    uint8_t buf[16];
+    size_t n = 0;
+    cr_assert(rw_ok(rw_sec_tls_read(k.s, buf, sizeof(buf), &n)));
+    cr_assert(n == 4 && memcmp(buf, "ping", 4) == 0);
+    conn_close(&k);
+    tl_tls_cctx_free(cc);
+}
+
+Test(sec_tls, out_swap_hands_over_the_pending_ciphertext)
+{
+    struct tl_tls_cctx *cc = client("producer-1", false, false);
+    struct conn k = connect_to(srv, cc, NULL);
+    cr_assert(rw_ok(k.r));
+    cr_assert(rw_ok(rw_sec_tls_write(k.s, (const uint8_t *)"pong!", 5)));
+    size_t pending = rw_sec_tls_out_pending(k.s);
+    cr_assert_gt(pending, 5);
+    struct rw_buf b;
+    rw_buf_init(&b, 16);
+    cr_assert(rw_ok(rw_sec_tls_out_swap(k.s, &b)));
+    cr_assert_eq(rw_sec_tls_out_pending(k.s), 0, "taken whole");
+    cr_assert_eq(b.len, pending);
+    cr_assert_geq(b.max, b.cap);
+    /* One TLS 1.3 record: application_data, legacy version, length. */
+    cr_assert(b.data[0] == 0x17 && b.data[1] == 0x03 && b.data[2] == 0x03);
+    cr_assert_eq(((size_t)b.data[3] << 8 | b.data[4]) + 5, pending);
+    cr_assert_eq(rw_sec_tls_out_swap(k.s, &b).err, RW_ERR_USAGE, "only an empty buffer");
+    b.len = 0; /* "sent" */
+    cr_assert(rw_ok(rw_sec_tls_write(k.s, (const uint8_t *)"again", 5)));
+    cr_assert(rw_ok(rw_sec_tls_out_swap(k.s, &b)));
+    cr_assert_eq(b.len, pending, "the same record size again");
+    rw_buf_cleanup(&b);
+    conn_close(&k);
+    tl_tls_cctx_free(cc);
+}
