@@ -144,8 +144,13 @@ int adm_rpc_cmd_crl_get(const struct adm_args *a)
             adm_result_str("out", path);
         }
     } else if (rw_ok(r) && adm_result_on() && !q.der) {
-        char *pem = strndup((const char *)resp->crl_get_ok->crl.data, resp->crl_get_ok->crl.len);
-        adm_result_str("crl_pem", pem);
+        size_t n = resp->crl_get_ok->crl.len; /* bytes, not a C string */
+        char *pem = malloc(n + 1);
+        if (pem) {
+            memcpy(pem, resp->crl_get_ok->crl.data, n);
+            pem[n] = '\0';
+            adm_result_str("crl_pem", pem);
+        }
         free(pem);
     } else if (rw_ok(r)) {
         fwrite(resp->crl_get_ok->crl.data, 1, resp->crl_get_ok->crl.len, stdout);

@@ -215,7 +215,9 @@ static int raw_renew(const char *csr_args, char *msg, size_t cap, char **cert_pe
         cr_assert(tl_pb_find(body, blen, 53, &f), "an error or a RenewSelfResponse");
         struct tl_pb_field pem;
         cr_assert(tl_pb_find(f.p, f.n, 3, &pem));
-        *cert_pem = strndup((const char *)pem.p, pem.n);
+        *cert_pem = malloc(pem.n + 1); /* protobuf bytes: not a C string */
+        memcpy(*cert_pem, pem.p, pem.n);
+        (*cert_pem)[pem.n] = '\0';
     }
     tl_wire_close(&w);
     free(body);
