@@ -527,3 +527,56 @@ Test(admin_remote, every_command_answers_json)
     cr_assert_eq(out[0], '[', "%s", out);
     free(out);
 }
+
+/* The commands not covered above, over the RPC: happy path and main failure. */
+Test(admin_remote, disable_sign_csr_acl_remove_expiring_and_follow_over_rpc)
+{
+    char *out = NULL;
+    cr_assert_eq(tl_sh(&out, "%s ca intermediate --parent-ca root-ca --cn 'Spare CA' && "
+                             "%s ca disable spare-ca", remote, remote), 0, "%s", out);
+    free(out);
+    cr_assert_neq(tl_sh(&out, "%s certs issue --principal z --role producer --ca-id spare-ca "
+                              "--out %s/z", remote, dir), 0, "a disabled CA issues nothing");
+    free(out);
+    cr_assert_neq(tl_sh(&out, "%s ca disable no-such-ca", remote), 0);
+    cr_assert(strstr(out, "NOT_FOUND"), "%s", out);
+    free(out);
+
+    cr_assert_eq(tl_sh(&out, "openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 "
+                             "-nodes -keyout %s/c.key -subj /CN=csr-1 -out %s/c.csr 2>&1 && "
+                             "%s certs sign-csr %s/c.csr --role consumer --out %s/c.pem && "
+                             "openssl verify -CAfile %s/pki/root-ca.pem -untrusted %s %s/c.pem",
+                       dir, dir, remote, dir, dir, data, ca, dir), 0, "%s", out);
+    free(out);
+    cr_assert_neq(tl_sh(&out, "head -c 300 /dev/urandom > %s/bad.csr; %s certs sign-csr "
+                              "%s/bad.csr --role consumer", dir, remote, dir), 0);
+    free(out);
+
+    cr_assert_eq(tl_sh(&out, "{ %s acl add --principal gone --topic 'g.*' --op consume --allow "
+                             "2>/dev/null; }", remote), 0, "%s", out);
+    long long id = atoll(out);
+    free(out);
+    cr_assert_eq(tl_sh(&out, "%s acl remove %lld", remote, id), 0, "%s", out);
+    free(out);
+    cr_assert_neq(tl_sh(&out, "%s acl remove %lld", remote, id), 0, "removed twice");
+    free(out);
+
+    cr_assert_eq(tl_sh(&out, "%s certs issue --principal soon --role producer --ttl 1d --out %s/s "
+                             ">/dev/null 2>&1 && %s certs list --expiring-within 2d --json",
+                       remote, dir, remote), 0, "%s", out);
+    cr_assert(strstr(out, "\"principal\":\"soon\""), "%s", out);
+    cr_assert_null(strstr(out, "\"principal\":\"producer-1\""), "90 days is not within 2: %s", out);
+    free(out);
+
+    char follow[4300];
+    snprintf(follow, sizeof(follow), "%s/follow.out", dir);
+    cr_assert_eq(tl_sh(&out, "{ timeout 4 %s events --follow > %s 2>&1 & sleep 1.5; "
+                             "%s acl add --principal late --topic l --op produce --allow; wait; } "
+                             ">/dev/null 2>&1; grep -c 'acl.added' %s", remote, follow, remote,
+                       follow), 0, "%s", out);
+    free(out);
+    char *seen = tl_read_file(follow, NULL);
+    cr_assert(seen && strstr(seen, "\"principal\":\"late\""), "--follow shows the new event: %s",
+              seen ? seen : "");
+    free(seen);
+}
