@@ -15,10 +15,6 @@
 #include "core/rw_hex.h"
 #include "security/sec_names.h"
 
-#define FRAME(var, CASE, member, msg) \
-    Ringward__Admin__AdminFrame var = RINGWARD__ADMIN__ADMIN_FRAME__INIT; \
-    var.body_case = RINGWARD__ADMIN__ADMIN_FRAME__BODY_##CASE; \
-    var.member = &(msg)
 
 /* A store row view of a CertInfo that must carry a serial and its DER. */
 static struct rw_result cert_from_info(const Ringward__Admin__CertInfo *i, struct rw_store_cert *c)
@@ -39,7 +35,7 @@ static struct rw_result show(struct adm_remote *conn, const struct adm_export_re
 {
     Ringward__Admin__CertsShowRequest s = RINGWARD__ADMIN__CERTS_SHOW_REQUEST__INIT;
     s.serial = (char *)q->serial;
-    FRAME(f, CERTS_SHOW, certs_show, s);
+    ADM_FRAME(f, CERTS_SHOW, certs_show, s);
     struct rw_result r = adm_remote_call(conn, &f, resp);
     if (r.err == RW_ERR_NOT_FOUND) {
         rw_err_detail_append("; nothing was written");
@@ -52,7 +48,7 @@ static struct rw_result chain(struct adm_remote *conn, const char *ca_id,
 {
     Ringward__Admin__CaShowRequest s = RINGWARD__ADMIN__CA_SHOW_REQUEST__INIT;
     s.id = (char *)ca_id;
-    FRAME(f, CA_SHOW, ca_show, s);
+    ADM_FRAME(f, CA_SHOW, ca_show, s);
     return adm_remote_call(conn, &f, resp);
 }
 
@@ -111,7 +107,7 @@ static struct rw_result page(struct adm_remote *conn, struct adm_export_tar *t, 
     Ringward__Admin__CertsExportRequest x = RINGWARD__ADMIN__CERTS_EXPORT_REQUEST__INIT;
     x.after = *after;
     x.limit = (uint32_t)limit;
-    FRAME(f, CERTS_EXPORT, certs_export, x);
+    ADM_FRAME(f, CERTS_EXPORT, certs_export, x);
     Ringward__Admin__AdminFrame *resp = NULL;
     RW_GUARD(adm_remote_call(conn, &f, &resp));
     const Ringward__Admin__CertsExportResponse *p = resp->certs_export_ok;

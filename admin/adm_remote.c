@@ -307,6 +307,12 @@ struct rw_result adm_frame_decode(const Ringward__Admin__AdminFrame *req, const 
     return RW_SUCCESS;
 }
 
+int adm_remote_finish(struct rw_result r, Ringward__Admin__AdminFrame *resp)
+{
+    adm_remote_free(resp);
+    return adm_report(r);
+}
+
 void adm_remote_free(Ringward__Admin__AdminFrame *resp)
 {
     if (resp) {

@@ -56,6 +56,14 @@ RW_RESULT adm_remote_call(struct adm_remote *r, Ringward__Admin__AdminFrame *req
                           Ringward__Admin__AdminFrame **resp);
 void adm_remote_free(Ringward__Admin__AdminFrame *resp); /* NULL is fine */
 
+/* A request frame `var` carrying `msg` as body CASE in member `member`. */
+#define ADM_FRAME(var, CASE, member, msg) \
+    Ringward__Admin__AdminFrame var = RINGWARD__ADMIN__ADMIN_FRAME__INIT; \
+    var.body_case = RINGWARD__ADMIN__ADMIN_FRAME__BODY_##CASE; \
+    var.member = &(msg)
+/* Frees the response (NULL is fine) and reports r: the exit code. */
+int adm_remote_finish(struct rw_result r, Ringward__Admin__AdminFrame *resp);
+
 /* A store row view of a CertInfo (der borrowed from the message; a serial
  * that is not hex leaves serial_len 0). */
 struct rw_store_cert;

@@ -16,17 +16,7 @@
 #include "security/sec_key.h"
 #include "security/sec_ossl.h"
 
-#define FRAME(var, CASE, member, msg) \
-    Ringward__Admin__AdminFrame var = RINGWARD__ADMIN__ADMIN_FRAME__INIT; \
-    var.body_case = RINGWARD__ADMIN__ADMIN_FRAME__BODY_##CASE; \
-    var.member = &(msg)
 #define MAX_SANS 32
-
-static int finish(struct rw_result r, Ringward__Admin__AdminFrame *resp)
-{
-    adm_remote_free(resp);
-    return adm_report(r);
-}
 
 static const char *opt(const struct adm_args *a, const char *name)
 {
@@ -86,7 +76,7 @@ int adm_rpc_cmd_certs_issue(const struct adm_args *a)
     }
     q.dns = (char **)dns;
     q.ips = (char **)ips;
-    FRAME(f, CERTS_ISSUE, certs_issue, q);
+    ADM_FRAME(f, CERTS_ISSUE, certs_issue, q);
     Ringward__Admin__AdminFrame *resp = NULL;
     r = adm_remote_once(a, ADM_REMOTE_CERT, false, &f, &resp);
     if (rw_ok(r)) {
@@ -102,7 +92,7 @@ int adm_rpc_cmd_certs_issue(const struct adm_args *a)
     if (resp && resp->certs_issue_ok && resp->certs_issue_ok->key_pem) {
         OPENSSL_cleanse(resp->certs_issue_ok->key_pem, strlen(resp->certs_issue_ok->key_pem));
     }
-    return finish(r, resp);
+    return adm_remote_finish(r, resp);
 }
 
 int adm_rpc_cmd_certs_revoke(const struct adm_args *a)
@@ -114,7 +104,7 @@ int adm_rpc_cmd_certs_revoke(const struct adm_args *a)
     Ringward__Admin__CertsRevokeRequest q = RINGWARD__ADMIN__CERTS_REVOKE_REQUEST__INIT;
     q.serial = (char *)a->pos[0];
     q.reason = (char *)opt(a, "reason");
-    FRAME(f, CERTS_REVOKE, certs_revoke, q);
+    ADM_FRAME(f, CERTS_REVOKE, certs_revoke, q);
     Ringward__Admin__AdminFrame *resp = NULL;
     struct rw_result r = adm_remote_once(a, ADM_REMOTE_CERT, false, &f, &resp);
     if (rw_ok(r)) {
@@ -122,7 +112,7 @@ int adm_rpc_cmd_certs_revoke(const struct adm_args *a)
         adm_result_str("serial", a->pos[0]);
         adm_result_str("reason", resp->certs_revoke_ok->reason);
     }
-    return finish(r, resp);
+    return adm_remote_finish(r, resp);
 }
 
 int adm_rpc_cmd_crl_get(const struct adm_args *a)
@@ -133,7 +123,7 @@ int adm_rpc_cmd_crl_get(const struct adm_args *a)
         return adm_report(r);
     }
     q.der = adm_flag(a, "der");
-    FRAME(f, CRL_GET, crl_get, q);
+    ADM_FRAME(f, CRL_GET, crl_get, q);
     Ringward__Admin__AdminFrame *resp = NULL;
     r = adm_remote_once(a, ADM_REMOTE_CERT, true, &f, &resp);
     const char *path = adm_get(a, "out");
@@ -155,7 +145,7 @@ int adm_rpc_cmd_crl_get(const struct adm_args *a)
     } else if (rw_ok(r)) {
         fwrite(resp->crl_get_ok->crl.data, 1, resp->crl_get_ok->crl.len, stdout);
     }
-    return finish(r, resp);
+    return adm_remote_finish(r, resp);
 }
 
 static void print_event(const Ringward__Admin__Event *e, bool json)
@@ -205,7 +195,7 @@ int adm_rpc_cmd_events(const struct adm_args *a)
     while (rw_ok(r)) {
         Ringward__Admin__EventsRequest q = RINGWARD__ADMIN__EVENTS_REQUEST__INIT;
         q.since = since;
-        FRAME(f, EVENTS, events, q);
+        ADM_FRAME(f, EVENTS, events, q);
         Ringward__Admin__AdminFrame *resp = NULL;
         r = adm_remote_call(conn, &f, &resp);
         size_t n = rw_ok(r) ? resp->events_ok->n_events : 0;
@@ -249,7 +239,7 @@ int adm_rpc_cmd_acl_add(const struct adm_args *a)
     rule.effect = allow ? "allow" : "deny";
     Ringward__Admin__AclAddRequest q = RINGWARD__ADMIN__ACL_ADD_REQUEST__INIT;
     q.rule = &rule;
-    FRAME(f, ACL_ADD, acl_add, q);
+    ADM_FRAME(f, ACL_ADD, acl_add, q);
     Ringward__Admin__AdminFrame *resp = NULL;
     r = adm_remote_once(a, ADM_REMOTE_CERT, false, &f, &resp);
     if (rw_ok(r)) {
@@ -258,17 +248,17 @@ int adm_rpc_cmd_acl_add(const struct adm_args *a)
         fprintf(stderr, "added ACL rule %lld: %s %s %s %s\n", (long long)resp->acl_add_ok->id,
                 rule.effect, rule.principal, rule.ops, rule.resource);
     }
-    return finish(r, resp);
+    return adm_remote_finish(r, resp);
 }
 
 int adm_rpc_cmd_acl_list(const struct adm_args *a)
 {
     Ringward__Admin__AclListRequest q = RINGWARD__ADMIN__ACL_LIST_REQUEST__INIT;
-    FRAME(f, ACL_LIST, acl_list, q);
+    ADM_FRAME(f, ACL_LIST, acl_list, q);
     Ringward__Admin__AdminFrame *resp = NULL;
     struct rw_result r = adm_remote_once(a, ADM_REMOTE_CERT, false, &f, &resp);
     if (!rw_ok(r)) {
-        return finish(r, resp);
+        return adm_remote_finish(r, resp);
     }
     const Ringward__Admin__AclListResponse *l = resp->acl_list_ok;
     bool json = adm_flag(a, "json");
@@ -306,7 +296,7 @@ int adm_rpc_cmd_acl_list(const struct adm_args *a)
     if (json) {
         printf("]\n");
     }
-    return finish(r, resp);
+    return adm_remote_finish(r, resp);
 }
 
 int adm_rpc_cmd_acl_remove(const struct adm_args *a)
@@ -318,7 +308,7 @@ int adm_rpc_cmd_acl_remove(const struct adm_args *a)
         rw_err_detail_set("usage: ringward-admin acl remove RULE_ID");
         return adm_report(r);
     }
-    FRAME(f, ACL_REMOVE, acl_remove, q);
+    ADM_FRAME(f, ACL_REMOVE, acl_remove, q);
     Ringward__Admin__AdminFrame *resp = NULL;
     r = adm_remote_once(a, ADM_REMOTE_CERT, false, &f, &resp);
     if (rw_ok(r)) {
@@ -327,7 +317,7 @@ int adm_rpc_cmd_acl_remove(const struct adm_args *a)
         printf("removed ACL rule %lld (%s %s %s %s)\n", (long long)q.id, x->effect, x->principal,
                x->ops, x->resource);
     }
-    return finish(r, resp);
+    return adm_remote_finish(r, resp);
 }
 
 int adm_rpc_cmd_acl_check(const struct adm_args *a)
@@ -343,11 +333,11 @@ int adm_rpc_cmd_acl_check(const struct adm_args *a)
     if (!rw_ok(r)) {
         return adm_report(r);
     }
-    FRAME(f, ACL_CHECK, acl_check, q);
+    ADM_FRAME(f, ACL_CHECK, acl_check, q);
     Ringward__Admin__AdminFrame *resp = NULL;
     r = adm_remote_once(a, ADM_REMOTE_CERT, false, &f, &resp);
     if (!rw_ok(r)) {
-        return finish(r, resp);
+        return adm_remote_finish(r, resp);
     }
     const Ringward__Admin__AclCheckResponse *c = resp->acl_check_ok;
     const char *verdict = c->allowed ? "ALLOW" : "DENY";
@@ -389,7 +379,7 @@ int adm_rpc_cmd_certs_sign_csr(const struct adm_args *a)
     q.csr.len = csr.len;
     q.principal = (char *)opt(a, "principal");
     q.ca_id = (char *)opt(a, "ca-id");
-    FRAME(f, CERTS_SIGN_CSR, certs_sign_csr, q);
+    ADM_FRAME(f, CERTS_SIGN_CSR, certs_sign_csr, q);
     Ringward__Admin__AdminFrame *resp = NULL;
     r = adm_remote_once(a, ADM_REMOTE_CERT, false, &f, &resp);
     rw_buf_cleanup(&csr);
@@ -409,5 +399,5 @@ int adm_rpc_cmd_certs_sign_csr(const struct adm_args *a)
         adm_result_str("principal", resp->certs_sign_csr_ok->principal);
         adm_result_str("role", q.role);
     }
-    return finish(r, resp);
+    return adm_remote_finish(r, resp);
 }

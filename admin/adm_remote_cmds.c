@@ -17,21 +17,11 @@
 #include "security/sec_key.h"
 #include "security/sec_ossl.h"
 
-#define FRAME(var, CASE, member, msg) \
-    Ringward__Admin__AdminFrame var = RINGWARD__ADMIN__ADMIN_FRAME__INIT; \
-    var.body_case = RINGWARD__ADMIN__ADMIN_FRAME__BODY_##CASE; \
-    var.member = &(msg)
 
 static struct rw_result once(const struct adm_args *a, Ringward__Admin__AdminFrame *req,
                              Ringward__Admin__AdminFrame **resp)
 {
     return adm_remote_once(a, ADM_REMOTE_CERT, false, req, resp);
-}
-
-static int finish(struct rw_result r, Ringward__Admin__AdminFrame *resp)
-{
-    adm_remote_free(resp);
-    return adm_report(r);
 }
 
 /* ---- ca ---- */
@@ -56,11 +46,11 @@ static struct rw_result ca_json(struct rw_buf *b, const Ringward__Admin__CaInfo 
 int adm_rpc_cmd_ca_list(const struct adm_args *a)
 {
     Ringward__Admin__CaListRequest q = RINGWARD__ADMIN__CA_LIST_REQUEST__INIT;
-    FRAME(f, CA_LIST, ca_list, q);
+    ADM_FRAME(f, CA_LIST, ca_list, q);
     Ringward__Admin__AdminFrame *resp = NULL;
     struct rw_result r = once(a, &f, &resp);
     if (!rw_ok(r)) {
-        return finish(r, resp);
+        return adm_remote_finish(r, resp);
     }
     const Ringward__Admin__CaListResponse *l = resp->ca_list_ok;
     if (adm_flag(a, "json")) {
@@ -86,7 +76,7 @@ int adm_rpc_cmd_ca_list(const struct adm_args *a)
                    c->key_alg, c->path_len < 0 ? "none" : pl, c->disabled ? "disabled" : "active");
         }
     }
-    return finish(r, resp);
+    return adm_remote_finish(r, resp);
 }
 
 int adm_rpc_cmd_ca_intermediate(const struct adm_args *a)
@@ -110,7 +100,7 @@ int adm_rpc_cmd_ca_intermediate(const struct adm_args *a)
     if (!rw_ok(r)) {
         return adm_report(r);
     }
-    FRAME(f, CA_INTERMEDIATE, ca_intermediate, q);
+    ADM_FRAME(f, CA_INTERMEDIATE, ca_intermediate, q);
     Ringward__Admin__AdminFrame *resp = NULL;
     r = once(a, &f, &resp);
     if (rw_ok(r)) {
@@ -119,7 +109,7 @@ int adm_rpc_cmd_ca_intermediate(const struct adm_args *a)
         printf("created intermediate CA '%s' under '%s'\n", resp->ca_intermediate_ok->id,
                q.parent_ca);
     }
-    return finish(r, resp);
+    return adm_remote_finish(r, resp);
 }
 
 int adm_rpc_cmd_ca_show(const struct adm_args *a)
@@ -129,7 +119,7 @@ int adm_rpc_cmd_ca_show(const struct adm_args *a)
     }
     Ringward__Admin__CaShowRequest q = RINGWARD__ADMIN__CA_SHOW_REQUEST__INIT;
     q.id = (char *)a->pos[0];
-    FRAME(f, CA_SHOW, ca_show, q);
+    ADM_FRAME(f, CA_SHOW, ca_show, q);
     Ringward__Admin__AdminFrame *resp = NULL;
     struct rw_result r = once(a, &f, &resp);
     if (rw_ok(r)) {
@@ -139,7 +129,7 @@ int adm_rpc_cmd_ca_show(const struct adm_args *a)
             fputs(resp->ca_show_ok->chain_pem, stdout);
         }
     }
-    return finish(r, resp);
+    return adm_remote_finish(r, resp);
 }
 
 int adm_rpc_cmd_ca_disable(const struct adm_args *a)
@@ -150,7 +140,7 @@ int adm_rpc_cmd_ca_disable(const struct adm_args *a)
     }
     Ringward__Admin__CaDisableRequest q = RINGWARD__ADMIN__CA_DISABLE_REQUEST__INIT;
     q.id = (char *)a->pos[0];
-    FRAME(f, CA_DISABLE, ca_disable, q);
+    ADM_FRAME(f, CA_DISABLE, ca_disable, q);
     Ringward__Admin__AdminFrame *resp = NULL;
     struct rw_result r = once(a, &f, &resp);
     if (rw_ok(r)) {
@@ -159,7 +149,7 @@ int adm_rpc_cmd_ca_disable(const struct adm_args *a)
         printf("disabled CA '%s': it issues nothing more and stays trusted until revoked\n",
                a->pos[0]);
     }
-    return finish(r, resp);
+    return adm_remote_finish(r, resp);
 }
 
 /* ---- certs list / show ---- */
@@ -199,11 +189,11 @@ int adm_rpc_cmd_certs_list(const struct adm_args *a)
     if (!rw_ok(r)) {
         return adm_report(r);
     }
-    FRAME(f, CERTS_LIST, certs_list, q);
+    ADM_FRAME(f, CERTS_LIST, certs_list, q);
     Ringward__Admin__AdminFrame *resp = NULL;
     r = once(a, &f, &resp);
     if (!rw_ok(r)) {
-        return finish(r, resp);
+        return adm_remote_finish(r, resp);
     }
     const Ringward__Admin__CertsListResponse *l = resp->certs_list_ok;
     int64_t now = (int64_t)time(NULL);
@@ -234,7 +224,7 @@ int adm_rpc_cmd_certs_list(const struct adm_args *a)
             adm_print_cert_row(&c, now);
         }
     }
-    return finish(r, resp);
+    return adm_remote_finish(r, resp);
 }
 
 int adm_rpc_cmd_certs_show(const struct adm_args *a)
@@ -245,11 +235,11 @@ int adm_rpc_cmd_certs_show(const struct adm_args *a)
     }
     Ringward__Admin__CertsShowRequest q = RINGWARD__ADMIN__CERTS_SHOW_REQUEST__INIT;
     q.serial = (char *)a->pos[0];
-    FRAME(f, CERTS_SHOW, certs_show, q);
+    ADM_FRAME(f, CERTS_SHOW, certs_show, q);
     Ringward__Admin__AdminFrame *resp = NULL;
     struct rw_result r = once(a, &f, &resp);
     if (!rw_ok(r)) {
-        return finish(r, resp);
+        return adm_remote_finish(r, resp);
     }
     const Ringward__Admin__CertsShowResponse *s = resp->certs_show_ok;
     struct rw_store_cert c;
@@ -266,7 +256,7 @@ int adm_rpc_cmd_certs_show(const struct adm_args *a)
             }
         }
         rw_buf_cleanup(&b);
-        return finish(r, resp);
+        return adm_remote_finish(r, resp);
     }
     r = adm_print_cert_human(&c, now);
     if (rw_ok(r) && s->n_lineage > 0) {
@@ -279,5 +269,5 @@ int adm_rpc_cmd_certs_show(const struct adm_args *a)
                    l->superseded_by[0] ? " -> " : "", l->superseded_by);
         }
     }
-    return finish(r, resp);
+    return adm_remote_finish(r, resp);
 }

@@ -19,16 +19,6 @@
 #include "security/sec_key.h"
 #include "security/sec_ossl.h"
 
-#define FRAME(var, CASE, member, msg) \
-    Ringward__Admin__AdminFrame var = RINGWARD__ADMIN__ADMIN_FRAME__INIT; \
-    var.body_case = RINGWARD__ADMIN__ADMIN_FRAME__BODY_##CASE; \
-    var.member = &(msg)
-
-static int finish(struct rw_result r, Ringward__Admin__AdminFrame *resp)
-{
-    adm_remote_free(resp);
-    return adm_report(r);
-}
 
 int adm_cmd_tokens_create(const struct adm_args *a)
 {
@@ -44,7 +34,7 @@ int adm_cmd_tokens_create(const struct adm_args *a)
     if (!rw_ok(r)) {
         return adm_report(r);
     }
-    FRAME(f, TOKENS_CREATE, tokens_create, q);
+    ADM_FRAME(f, TOKENS_CREATE, tokens_create, q);
     Ringward__Admin__AdminFrame *resp = NULL;
     r = adm_remote_once(a, ADM_REMOTE_CERT, false, &f, &resp);
     if (rw_ok(r)) {
@@ -70,18 +60,18 @@ int adm_cmd_tokens_create(const struct adm_args *a)
         }
         OPENSSL_cleanse(t->token, strlen(t->token));
     }
-    return finish(r, resp);
+    return adm_remote_finish(r, resp);
 }
 
 int adm_cmd_certs_pending(const struct adm_args *a)
 {
     struct rw_result r;
     Ringward__Admin__CertsPendingRequest q = RINGWARD__ADMIN__CERTS_PENDING_REQUEST__INIT;
-    FRAME(f, CERTS_PENDING, certs_pending, q);
+    ADM_FRAME(f, CERTS_PENDING, certs_pending, q);
     Ringward__Admin__AdminFrame *resp = NULL;
     r = adm_remote_once(a, ADM_REMOTE_CERT, false, &f, &resp);
     if (!rw_ok(r)) {
-        return finish(r, resp);
+        return adm_remote_finish(r, resp);
     }
     const Ringward__Admin__CertsPendingResponse *l = resp->certs_pending_ok;
     bool json = adm_flag(a, "json");
@@ -111,7 +101,7 @@ int adm_cmd_certs_pending(const struct adm_args *a)
     if (json) {
         printf("]\n");
     }
-    return finish(r, resp);
+    return adm_remote_finish(r, resp);
 }
 
 static struct rw_result request_id(const struct adm_args *a, int64_t *id)
@@ -131,7 +121,7 @@ int adm_cmd_certs_approve(const struct adm_args *a)
     if (!rw_ok(r)) {
         return adm_report(r);
     }
-    FRAME(f, CERTS_APPROVE, certs_approve, q);
+    ADM_FRAME(f, CERTS_APPROVE, certs_approve, q);
     Ringward__Admin__AdminFrame *resp = NULL;
     r = adm_remote_once(a, ADM_REMOTE_CERT, false, &f, &resp);
     if (rw_ok(r)) {
@@ -143,7 +133,7 @@ int adm_cmd_certs_approve(const struct adm_args *a)
                (long long)q.id, resp->certs_approve_ok->role, resp->certs_approve_ok->principal,
                resp->certs_approve_ok->serial);
     }
-    return finish(r, resp);
+    return adm_remote_finish(r, resp);
 }
 
 int adm_cmd_certs_reject(const struct adm_args *a)
@@ -155,14 +145,14 @@ int adm_cmd_certs_reject(const struct adm_args *a)
     }
     const char *v = adm_get(a, "reason");
     q.reason = (char *)(v ? v : "");
-    FRAME(f, CERTS_REJECT, certs_reject, q);
+    ADM_FRAME(f, CERTS_REJECT, certs_reject, q);
     Ringward__Admin__AdminFrame *resp = NULL;
     r = adm_remote_once(a, ADM_REMOTE_CERT, false, &f, &resp);
     if (rw_ok(r)) {
         printf("rejected request %lld\n", (long long)q.id);
         adm_result_int("request_id", q.id);
     }
-    return finish(r, resp);
+    return adm_remote_finish(r, resp);
 }
 
 int adm_cmd_status(const struct adm_args *a)
@@ -172,11 +162,11 @@ int adm_cmd_status(const struct adm_args *a)
         return adm_report(r);
     }
     Ringward__Admin__StatusRequest q = RINGWARD__ADMIN__STATUS_REQUEST__INIT;
-    FRAME(f, STATUS, status, q);
+    ADM_FRAME(f, STATUS, status, q);
     Ringward__Admin__AdminFrame *resp = NULL;
     r = adm_remote_once(a, ADM_REMOTE_CERT, false, &f, &resp);
     if (!rw_ok(r)) {
-        return finish(r, resp);
+        return adm_remote_finish(r, resp);
     }
     const Ringward__Admin__StatusResponse *s = resp->status_ok;
     if (adm_flag(a, "json")) {
@@ -203,5 +193,5 @@ int adm_cmd_status(const struct adm_args *a)
                    (unsigned long long)s->counters[i]->value);
         }
     }
-    return finish(r, resp);
+    return adm_remote_finish(r, resp);
 }

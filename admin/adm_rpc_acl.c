@@ -42,8 +42,7 @@ struct rw_result adm_h_acl_add(struct adm_call *c)
     if (resp) {
         resp->id = id;
     }
-    c->resp.body_case = RINGWARD__ADMIN__ADMIN_FRAME__BODY_ACL_ADD_OK;
-    c->resp.acl_add_ok = resp;
+    ADM_RESPOND(c, ACL_ADD_OK, acl_add_ok, resp);
     return RW_SUCCESS;
 }
 
@@ -57,8 +56,7 @@ struct rw_result adm_h_acl_remove(struct adm_call *c)
     Ringward__Admin__AclRemoveResponse *resp = ADM_NEW(c, *resp, init);
     RW_ENSURE(resp, RW_ERR_NOMEM);
     RW_GUARD(rule_msg(c, &gone, &resp->removed));
-    c->resp.body_case = RINGWARD__ADMIN__ADMIN_FRAME__BODY_ACL_REMOVE_OK;
-    c->resp.acl_remove_ok = resp;
+    ADM_RESPOND(c, ACL_REMOVE_OK, acl_remove_ok, resp);
     return RW_SUCCESS;
 }
 
@@ -80,8 +78,7 @@ struct rw_result adm_h_acl_list(struct adm_call *c)
     }
     free(rules);
     RW_GUARD(r);
-    c->resp.body_case = RINGWARD__ADMIN__ADMIN_FRAME__BODY_ACL_LIST_OK;
-    c->resp.acl_list_ok = resp;
+    ADM_RESPOND(c, ACL_LIST_OK, acl_list_ok, resp);
     return RW_SUCCESS;
 }
 
@@ -113,7 +110,6 @@ struct rw_result adm_h_acl_check(struct adm_call *c)
     }
     rw_sec_acl_unref(acl);
     RW_GUARD(r);
-    c->resp.body_case = RINGWARD__ADMIN__ADMIN_FRAME__BODY_ACL_CHECK_OK;
-    c->resp.acl_check_ok = resp;
+    ADM_RESPOND(c, ACL_CHECK_OK, acl_check_ok, resp);
     return RW_SUCCESS;
 }

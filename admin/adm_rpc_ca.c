@@ -115,8 +115,7 @@ struct rw_result adm_h_ca_intermediate(struct adm_call *c)
     if (resp) {
         resp->id = adm_strdup(c, id);
     }
-    c->resp.body_case = RINGWARD__ADMIN__ADMIN_FRAME__BODY_CA_INTERMEDIATE_OK;
-    c->resp.ca_intermediate_ok = resp;
+    ADM_RESPOND(c, CA_INTERMEDIATE_OK, ca_intermediate_ok, resp);
     return RW_SUCCESS;
 }
 
@@ -126,8 +125,7 @@ struct rw_result adm_h_ca_disable(struct adm_call *c)
     adm_ca_ctx(c, &ca);
     RW_GUARD(rw_sec_ca_disable(&ca, c->req->ca_disable->id));
     Ringward__Admin__CaDisableResponse init = RINGWARD__ADMIN__CA_DISABLE_RESPONSE__INIT;
-    c->resp.body_case = RINGWARD__ADMIN__ADMIN_FRAME__BODY_CA_DISABLE_OK;
-    c->resp.ca_disable_ok = ADM_NEW(c, Ringward__Admin__CaDisableResponse, init);
+    ADM_RESPOND(c, CA_DISABLE_OK, ca_disable_ok, ADM_NEW(c, Ringward__Admin__CaDisableResponse, init));
     return RW_SUCCESS;
 }
 
@@ -190,8 +188,7 @@ struct rw_result adm_h_certs_issue(struct adm_call *c)
     X509_free(cert);
     EVP_PKEY_free(key);
     RW_GUARD(r);
-    c->resp.body_case = RINGWARD__ADMIN__ADMIN_FRAME__BODY_CERTS_ISSUE_OK;
-    c->resp.certs_issue_ok = resp;
+    ADM_RESPOND(c, CERTS_ISSUE_OK, certs_issue_ok, resp);
     return RW_SUCCESS;
 }
 
@@ -226,8 +223,7 @@ struct rw_result adm_h_certs_sign_csr(struct adm_call *c)
     }
     X509_free(cert);
     RW_GUARD(r);
-    c->resp.body_case = RINGWARD__ADMIN__ADMIN_FRAME__BODY_CERTS_SIGN_CSR_OK;
-    c->resp.certs_sign_csr_ok = resp;
+    ADM_RESPOND(c, CERTS_SIGN_CSR_OK, certs_sign_csr_ok, resp);
     return RW_SUCCESS;
 }
 
@@ -250,8 +246,7 @@ struct rw_result adm_h_certs_revoke(struct adm_call *c)
     if (resp) {
         resp->reason = adm_strdup(c, rw_sec_reason_name((int)reason));
     }
-    c->resp.body_case = RINGWARD__ADMIN__ADMIN_FRAME__BODY_CERTS_REVOKE_OK;
-    c->resp.certs_revoke_ok = resp;
+    ADM_RESPOND(c, CERTS_REVOKE_OK, certs_revoke_ok, resp);
     return RW_SUCCESS;
 }
 
@@ -282,7 +277,6 @@ struct rw_result adm_h_crl_get(struct adm_call *c)
     BIO_free(bio);
     X509_CRL_free(crl);
     RW_GUARD(r);
-    c->resp.body_case = RINGWARD__ADMIN__ADMIN_FRAME__BODY_CRL_GET_OK;
-    c->resp.crl_get_ok = resp;
+    ADM_RESPOND(c, CRL_GET_OK, crl_get_ok, resp);
     return RW_SUCCESS;
 }

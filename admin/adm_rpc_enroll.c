@@ -13,9 +13,6 @@
 #include "security/sec_names.h"
 #include "security/sec_ossl.h"
 
-#define SET(c, CASE, member, val) \
-    do { (c)->resp.body_case = RINGWARD__ADMIN__ADMIN_FRAME__BODY_##CASE; (c)->resp.member = (val); } while (0)
-
 static struct rw_result role_of(const char *text, enum rw_role *role)
 {
     RW_ENSURE_MSG(text && rw_sec_role_parse(text, role), RW_ERR_USAGE,
@@ -39,7 +36,7 @@ struct rw_result adm_h_tokens_create(struct adm_call *c)
         resp->expires_at = expires;
     }
     OPENSSL_cleanse(token, sizeof(token));
-    SET(c, TOKENS_CREATE_OK, tokens_create_ok, resp);
+    ADM_RESPOND(c, TOKENS_CREATE_OK, tokens_create_ok, resp);
     return RW_SUCCESS;
 }
 
@@ -67,7 +64,7 @@ struct rw_result adm_h_certs_pending(struct adm_call *c)
         resp->requests[resp->n_requests++] = m;
     }
     rw_store_csr_request_list_free(reqs, n);
-    SET(c, CERTS_PENDING_OK, certs_pending_ok, resp);
+    ADM_RESPOND(c, CERTS_PENDING_OK, certs_pending_ok, resp);
     return RW_SUCCESS;
 }
 
@@ -93,7 +90,7 @@ struct rw_result adm_h_certs_approve(struct adm_call *c)
     }
     X509_free(cert);
     RW_GUARD(r);
-    SET(c, CERTS_APPROVE_OK, certs_approve_ok, resp);
+    ADM_RESPOND(c, CERTS_APPROVE_OK, certs_approve_ok, resp);
     return RW_SUCCESS;
 }
 
@@ -102,7 +99,7 @@ struct rw_result adm_h_certs_reject(struct adm_call *c)
     const Ringward__Admin__CertsRejectRequest *q = c->req->certs_reject;
     RW_GUARD(rw_sec_enroll_request_reject(c->svc->store, c->actor, q->id, q->reason));
     Ringward__Admin__CertsRejectResponse init = RINGWARD__ADMIN__CERTS_REJECT_RESPONSE__INIT;
-    SET(c, CERTS_REJECT_OK, certs_reject_ok, ADM_NEW(c, Ringward__Admin__CertsRejectResponse, init));
+    ADM_RESPOND(c, CERTS_REJECT_OK, certs_reject_ok, ADM_NEW(c, Ringward__Admin__CertsRejectResponse, init));
     return RW_SUCCESS;
 }
 
@@ -189,7 +186,7 @@ struct rw_result adm_h_enroll(struct adm_call *c)
         RW_GUARD(rw_sec_enroll_poll_secret(c->svc->store, resp->request_id, secret));
         resp->poll_secret = adm_strdup(c, secret);
     }
-    SET(c, ENROLL_OK, enroll_ok, resp);
+    ADM_RESPOND(c, ENROLL_OK, enroll_ok, resp);
     return RW_SUCCESS;
 }
 
@@ -221,6 +218,6 @@ struct rw_result adm_h_enroll_status(struct adm_call *c)
     }
     rw_store_csr_request_cleanup(&req);
     RW_GUARD(r);
-    SET(c, ENROLL_STATUS_OK, enroll_status_ok, resp);
+    ADM_RESPOND(c, ENROLL_STATUS_OK, enroll_status_ok, resp);
     return RW_SUCCESS;
 }

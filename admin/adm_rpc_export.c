@@ -110,7 +110,6 @@ struct rw_result adm_h_certs_export(struct adm_call *c)
         RW_GUARD(add_cas(c, resp));
     }
     RW_GUARD(add_page(c, q->after, limit, resp));
-    c->resp.body_case = RINGWARD__ADMIN__ADMIN_FRAME__BODY_CERTS_EXPORT_OK;
-    c->resp.certs_export_ok = resp;
+    ADM_RESPOND(c, CERTS_EXPORT_OK, certs_export_ok, resp);
     return RW_SUCCESS;
 }

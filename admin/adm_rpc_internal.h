@@ -58,6 +58,12 @@ char *adm_strdup(struct adm_call *c, const char *s);
 /* An array of n pointers owned by the call. */
 void **adm_alloc_ptrs(struct adm_call *c, size_t n);
 #define ADM_NEW(c, type, init) adm_new_msg((c), sizeof(type), &(init))
+/* The call's response: body CASE (e.g. CA_LIST_OK) in member `member`. */
+#define ADM_RESPOND(c, CASE, member, val) \
+    do { \
+        (c)->resp.body_case = RINGWARD__ADMIN__ADMIN_FRAME__BODY_##CASE; \
+        (c)->resp.member = (val); \
+    } while (0)
 void *adm_new_msg(struct adm_call *c, size_t size, const void *init);
 
 int64_t adm_now(const struct rw_adm_service *svc);

@@ -10,9 +10,6 @@
 #include "security/sec_names.h"
 #include "security/sec_ossl.h"
 
-#define SET(c, CASE, member, val) \
-    do { (c)->resp.body_case = RINGWARD__ADMIN__ADMIN_FRAME__BODY_##CASE; (c)->resp.member = (val); } while (0)
-
 static struct rw_result ca_info(struct adm_call *c, const struct rw_store_ca *sc,
                                 Ringward__Admin__CaInfo **out)
 {
@@ -58,7 +55,7 @@ struct rw_result adm_h_ca_list(struct adm_call *c)
     }
     rw_store_ca_list_free(cas, n);
     RW_GUARD(r);
-    SET(c, CA_LIST_OK, ca_list_ok, resp);
+    ADM_RESPOND(c, CA_LIST_OK, ca_list_ok, resp);
     return RW_SUCCESS;
 }
 
@@ -68,7 +65,7 @@ struct rw_result adm_h_ca_show(struct adm_call *c)
     Ringward__Admin__CaShowResponse *resp = ADM_NEW(c, *resp, init);
     RW_ENSURE(resp, RW_ERR_NOMEM);
     RW_GUARD(adm_rpc_chain_pem(c, c->req->ca_show->id, &resp->chain_pem));
-    SET(c, CA_SHOW_OK, ca_show_ok, resp);
+    ADM_RESPOND(c, CA_SHOW_OK, ca_show_ok, resp);
     return RW_SUCCESS;
 }
 
@@ -158,7 +155,7 @@ struct rw_result adm_h_certs_list(struct adm_call *c)
     }
     rw_store_cert_list_free(certs, n);
     RW_GUARD(r);
-    SET(c, CERTS_LIST_OK, certs_list_ok, resp);
+    ADM_RESPOND(c, CERTS_LIST_OK, certs_list_ok, resp);
     return RW_SUCCESS;
 }
 
@@ -229,7 +226,7 @@ struct rw_result adm_h_certs_show(struct adm_call *c)
     RW_GUARD(r);
     RW_GUARD(mark_superseded(c, &resp->cert, 1));
     RW_GUARD(mark_superseded(c, resp->lineage, resp->n_lineage));
-    SET(c, CERTS_SHOW_OK, certs_show_ok, resp);
+    ADM_RESPOND(c, CERTS_SHOW_OK, certs_show_ok, resp);
     return RW_SUCCESS;
 }
 
@@ -266,7 +263,7 @@ struct rw_result adm_h_events(struct adm_call *c)
     }
     rw_store_event_list_free(ev, n);
     RW_GUARD(r);
-    SET(c, EVENTS_OK, events_ok, resp);
+    ADM_RESPOND(c, EVENTS_OK, events_ok, resp);
     return RW_SUCCESS;
 }
 
@@ -299,6 +296,6 @@ struct rw_result adm_h_status(struct adm_call *c)
             resp->counters[resp->n_counters++] = k;
         }
     }
-    SET(c, STATUS_OK, status_ok, resp);
+    ADM_RESPOND(c, STATUS_OK, status_ok, resp);
     return RW_SUCCESS;
 }

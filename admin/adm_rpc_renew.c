@@ -157,7 +157,6 @@ struct rw_result adm_h_renew_self(struct adm_call *c)
     }
     rw_store_cert_cleanup(&old);
     RW_GUARD(r);
-    c->resp.body_case = RINGWARD__ADMIN__ADMIN_FRAME__BODY_RENEW_SELF_OK;
-    c->resp.renew_self_ok = resp;
+    ADM_RESPOND(c, RENEW_SELF_OK, renew_self_ok, resp);
     return RW_SUCCESS;
 }
