@@ -187,6 +187,22 @@ static bool nats_connect(struct bn_conn *c, SSL_CTX *ctx, SSL_SESSION *sess, con
     return false;
 }
 
+/* Appends what arrives to buf (kept NUL-terminated); false on close,
+ * error, timeout or a full buffer. */
+static bool read_more(struct bn_conn *c, char *buf, size_t cap, size_t *got)
+{
+    if (*got + 1 >= cap) {
+        return false;
+    }
+    long r = bn_read_some(c, buf + *got, cap - 1 - *got);
+    if (r <= 0) {
+        return false;
+    }
+    *got += (size_t)r;
+    buf[*got] = '\0';
+    return true;
+}
+
 bool bn_nats_subscribe(struct bn_conn *c, const char *subject)
 {
     char msg[512];
@@ -196,13 +212,7 @@ bool bn_nats_subscribe(struct bn_conn *c, const char *subject)
     }
     char buf[256];
     size_t got = 0;
-    while (got < sizeof(buf) - 1) {
-        long r = bn_read_some(c, buf + got, sizeof(buf) - 1 - got);
-        if (r <= 0) {
-            return false;
-        }
-        got += (size_t)r;
-        buf[got] = '\0';
+    while (read_more(c, buf, sizeof(buf), &got)) {
         if (strstr(buf, "PONG\r\n")) {
             return true;
         }
@@ -284,13 +294,7 @@ static bool http_get(struct bn_conn *c)
     }
     char buf[2048];
     size_t got = 0;
-    while (got < sizeof(buf) - 1) {
-        long r = bn_read_some(c, buf + got, sizeof(buf) - 1 - got);
-        if (r <= 0) {
-            return false;
-        }
-        got += (size_t)r;
-        buf[got] = '\0';
+    while (read_more(c, buf, sizeof(buf), &got)) {
         char *end = strstr(buf, "\r\n\r\n");
         if (end) {
             char *cl = strstr(buf, "Content-Length: ");
