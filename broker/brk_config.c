@@ -40,6 +40,7 @@ static const struct opt opts[] = {
     {"ready-file", T_PATH, F(ready_file)},
     {"tls12", T_BOOL, F(tls12)},
     {"stateless-tickets", T_BOOL, F(stateless_tickets)},
+    {"ec-fast-path", T_BOOL, F(ec_fast_path)},
     {"crl", T_CRL, 0, 0},
     {"crl-policy", T_CRL_POLICY, 0, 0},
     {"metrics", T_METRICS, 0, 0},
@@ -89,6 +90,7 @@ void brk_config_defaults(struct brk_config *c)
     c->crl_policy = BRK_CRL_FAIL_CLOSED;
     c->follow_interval_ms = 100;
     c->principal_from = BRK_PRINCIPAL_CN;
+    c->ec_fast_path = true;
 }
 
 struct rw_result brk_config_parse_duration_ms(const char *s, uint32_t *out)

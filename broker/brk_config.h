@@ -64,6 +64,7 @@ struct brk_config {
     uint32_t follow_interval_ms;   /* event-log poll period */
     bool tls12;
     bool stateless_tickets;
+    bool ec_fast_path;             /* EC keys via OpenSSL's built-in code (security/sec_ec_fast.h) */
     enum brk_principal_from principal_from;
     bool admin;                    /* serve the admin RPC (--admin-listen; `off` = false) */
     char admin_host[BRK_HOST_MAX];

@@ -6,7 +6,8 @@
 
 static bool is_bool_flag(const char *name)
 {
-    return strcmp(name, "tls12") == 0 || strcmp(name, "stateless-tickets") == 0;
+    return strcmp(name, "tls12") == 0 || strcmp(name, "stateless-tickets") == 0 ||
+           strcmp(name, "ec-fast-path") == 0;
 }
 
 /* Splits "--name=value" / "--name value"; advances *i past a consumed value. */

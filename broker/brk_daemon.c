@@ -16,6 +16,7 @@
 #include "broker/brk_worker.h"
 #include "core/rw_log.h"
 #include "security/sec_ca.h"
+#include "security/sec_ec_fast.h"
 #include "security/sec_revset.h"
 
 #define TICKET_ROTATION_S 3600
@@ -321,10 +322,14 @@ int brk_daemon_run(const struct brk_config *cfg)
     pthread_mutex_init(&d.sh.mu, NULL);
     pthread_cond_init(&d.sh.cv, NULL);
     pthread_mutex_init(&d.sh.pub_mu, NULL);
-    struct rw_result r = startup(&d);
+    struct rw_result r = cfg->ec_fast_path ? rw_sec_ec_fast_enable() : RW_SUCCESS;
+    if (rw_ok(r)) {
+        r = startup(&d);
+    }
     if (!rw_ok(r)) {
         log_failure("cannot start", r);
         daemon_cleanup(&d);
+        rw_sec_ec_fast_disable();
         return 1;
     }
     RW_LOG(RW_LOG_INFO, "broker_started", "listen=%s:%u workers=%u max_connections=%u "
@@ -334,6 +339,7 @@ int brk_daemon_run(const struct brk_config *cfg)
            cfg->admin ? cfg->admin_host : "off", d.admin_port);
     signal_loop(&d, &set);
     daemon_cleanup(&d);
+    rw_sec_ec_fast_disable();
     RW_LOG(RW_LOG_INFO, "broker_stopped", "status=0");
     return 0;
 }

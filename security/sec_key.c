@@ -17,6 +17,7 @@
 #include <openssl/objects.h>
 #include <openssl/pem.h>
 
+#include "security/sec_ec_fast.h"
 #include "security/sec_ossl.h"
 
 #define RSA_MIN_BITS 2048
@@ -64,11 +65,14 @@ struct rw_result rw_sec_key_generate(enum rw_key_alg alg, EVP_PKEY **out)
     EVP_PKEY *key = NULL;
     ERR_clear_error();
     switch (alg) {
+    /* Curves by their short names: both the provider and OpenSSL's built-in
+     * EC method (security/sec_ec_fast.h) know these; the built-in one does
+     * not know "P-256". */
     case RW_KEY_P256:
-        key = EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-256");
+        key = EVP_PKEY_Q_keygen(NULL, NULL, "EC", "prime256v1");
         break;
     case RW_KEY_P384:
-        key = EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-384");
+        key = EVP_PKEY_Q_keygen(NULL, NULL, "EC", "secp384r1");
         break;
     case RW_KEY_ED25519:
         key = EVP_PKEY_Q_keygen(NULL, NULL, "ED25519");
@@ -79,10 +83,12 @@ struct rw_result rw_sec_key_generate(enum rw_key_alg alg, EVP_PKEY **out)
     default:
         RW_BAIL_MSG(RW_ERR_USAGE, "unknown key algorithm %d", (int)alg);
     }
+    key = rw_sec_ec_fast_adapt(key);
     if (!key) {
         rw_err_detail_clear();
         return rw_sec_ossl_fail(RW_ERR_CRYPTO, "key generation failed");
     }
+    ERR_clear_error(); /* the built-in EC method leaves notes it did not need */
     *out = key;
     return RW_SUCCESS;
 }
@@ -231,8 +237,8 @@ struct rw_result rw_sec_key_from_pem(const char *pem, const char *passphrase, EV
     BIO_free(bio);
     if (key) {
         ERR_clear_error();
-        *out = key;
-        return RW_SUCCESS;
+        *out = rw_sec_ec_fast_adapt(key);
+        return *out ? RW_SUCCESS : rw_sec_ossl_fail(RW_ERR_CRYPTO, "cannot load the EC key");
     }
     if (ask.asked && !passphrase) {
         ERR_clear_error();

@@ -216,6 +216,48 @@ Test(broker_tls, server_only_eku_is_refused)
     foreign_free(&f);
 }
 
+/* DATA/pki/<to>.pem: DATA/pki/<from>.pem with one signature bit flipped,
+ * and <from>'s key as <to>.key (the client can still sign CertificateVerify). */
+static void forge_from(const char *from, const char *to)
+{
+    char path[1200];
+    snprintf(path, sizeof(path), "%s/%s.pem", b.pki, from);
+    FILE *f = fopen(path, "r");
+    cr_assert_not_null(f);
+    X509 *good = PEM_read_X509(f, NULL, NULL, NULL);
+    fclose(f);
+    cr_assert_not_null(good);
+    X509 *bad = tl_corrupt_signature(good);
+    snprintf(path, sizeof(path), "%s/%s.pem", b.pki, to);
+    cr_assert(tl_write_pem(path, bad));
+    X509_free(good);
+    X509_free(bad);
+    char *out = NULL;
+    cr_assert_eq(tl_sh(&out, "cp %s/%s.key %s/%s.key", b.pki, from, b.pki, to), 0, "%s", out);
+    free(out);
+}
+
+/* Both ways of reading EC client keys (the built-in EC code, the default,
+ * and the OpenSSL 3.0 provider decoder) accept P-256 and P-384 leaves and
+ * refuse a leaf whose signature was tampered with. */
+Test(broker_tls, ec_fast_path_on_and_off_accept_p256_p384_and_refuse_forged_leaves)
+{
+    cr_assert(tl_broker_issue(&b, "p384-client", "producer", b.pki, "--key-alg p384"));
+    forge_from("producer-1", "forged");
+    const char *modes[] = {"--ec-fast-path=false", NULL};
+    for (int i = 0; i < 2; i++) {
+        cr_assert(tl_broker_start(&b, modes[i]));
+        cr_assert(ping_as("producer-1"), "P-256 leaf (%s)", modes[i] ? modes[i] : "default");
+        cr_assert(ping_as("p384-client"), "P-384 leaf (%s)", modes[i] ? modes[i] : "default");
+        cr_assert_not(ping_as("forged"), "forged leaf (%s)", modes[i] ? modes[i] : "default");
+        expect_rejected("AUTH_BAD_SIGNATURE", 1);
+        cr_assert(ping_as("consumer-1"), "the broker keeps serving");
+        if (i == 0) {
+            cr_assert_eq(tl_daemon_stop(&b.d, SIGTERM, 15000), 0);
+        }
+    }
+}
+
 /* The revoked client's live connection is closed (REVOKED) by the event-log
  * follower; SIGHUP also rebuilds trust; nobody else is dropped. */
 Test(broker_tls, revoked_then_sighup_refuses_new_handshakes_and_keeps_other_live_ones)

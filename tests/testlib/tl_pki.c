@@ -42,9 +42,9 @@ EVP_PKEY *tl_key(const char *alg)
 {
     EVP_PKEY *k = NULL;
     if (!alg || strcmp(alg, "p256") == 0) {
-        k = EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-256");
+        k = EVP_PKEY_Q_keygen(NULL, NULL, "EC", "prime256v1");
     } else if (strcmp(alg, "p384") == 0) {
-        k = EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-384");
+        k = EVP_PKEY_Q_keygen(NULL, NULL, "EC", "secp384r1");
     } else if (strcmp(alg, "rsa1024") == 0) {
         k = EVP_PKEY_Q_keygen(NULL, NULL, "RSA", (size_t)1024);
     } else if (strcmp(alg, "rsa2048") == 0) {

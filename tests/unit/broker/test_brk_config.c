@@ -29,6 +29,7 @@ Test(brk_config, defaults_with_only_data_dir)
     cr_assert_str_eq(c.key, "/d/pki/broker.key");
     cr_assert_str_eq(c.ca_chain, "/d/pki/ca-chain.pem");
     cr_assert_not(c.tls12);
+    cr_assert(c.ec_fast_path, "the EC fast path is on by default");
 }
 
 Test(brk_config, flags_both_spellings_and_bools)
@@ -50,6 +51,12 @@ Test(brk_config, flags_both_spellings_and_bools)
     cr_assert_not(c.stateless_tickets);
     cr_assert_eq(c.log_level, RW_LOG_DEBUG);
     cr_assert_str_eq(c.ready_file, "/tmp/r");
+    const char *off[] = {"ringward", "--data-dir=/x", "--ec-fast-path=false"};
+    cr_assert(rw_ok(parse(&c, &act, 3, off)), "%s", rw_err_detail());
+    cr_assert_not(c.ec_fast_path);
+    const char *bad[] = {"ringward", "--data-dir=/x", "--ec-fast-path=maybe"};
+    cr_assert_not(rw_ok(parse(&c, &act, 3, bad)));
+    cr_assert(strstr(rw_err_detail(), "maybe"), "%s", rw_err_detail());
 }
 
 Test(brk_config, file_then_flags_override)
