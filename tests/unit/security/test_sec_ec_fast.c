@@ -113,6 +113,37 @@ Test(sec_ec_fast, disable_restores_the_provider_path)
     tl_chain_free(&c);
 }
 
+/* Keys the broker makes or reads while enabled are built-in keys (the only
+ * EC private keys OpenSSL 3.0 signs certificates with then); without the
+ * fast path they stay provider keys. */
+Test(sec_ec_fast, generated_and_loaded_keys_follow_the_switch)
+{
+    EVP_PKEY *k = NULL;
+    cr_assert(rw_ok(rw_sec_key_generate(RW_KEY_P256, &k)), "%s", rw_err_detail());
+    cr_assert_not_null(EVP_PKEY_get0_provider(k), "disabled: a provider key");
+    char *pem = NULL;
+    cr_assert(rw_ok(rw_sec_key_to_pem(k, "pw", &pem)), "%s", rw_err_detail());
+    EVP_PKEY_free(k);
+
+    cr_assert(rw_ok(rw_sec_ec_fast_enable()));
+    cr_assert(rw_ok(rw_sec_key_from_pem(pem, "pw", &k)), "%s", rw_err_detail());
+    cr_assert_null(EVP_PKEY_get0_provider(k), "enabled: read back as a built-in key");
+    struct tl_cert_opts o = tl_ca_opts("fast root");
+    X509 *root = tl_cert(k, NULL, k, &o);
+    cr_assert_eq(X509_verify(root, k), 1, "it signs and the signature verifies");
+    X509_free(root);
+    EVP_PKEY_free(k);
+    cr_assert(rw_ok(rw_sec_key_generate(RW_KEY_P384, &k)), "%s", rw_err_detail());
+    cr_assert_null(EVP_PKEY_get0_provider(k), "enabled: generated as a built-in key");
+    enum rw_key_alg alg;
+    cr_assert(rw_ok(rw_sec_key_classify(k, &alg)) && alg == RW_KEY_P384);
+    EVP_PKEY_free(k);
+    cr_assert(rw_ok(rw_sec_key_generate(RW_KEY_ED25519, &k)));
+    cr_assert_not_null(EVP_PKEY_get0_provider(k), "Ed25519 keys are left alone");
+    EVP_PKEY_free(k);
+    rw_sec_secret_free(pem);
+}
+
 /* The broker's path end to end in memory: libssl parses the client leaf
  * (built-in key), checks its CertificateVerify, the auth manager decides. */
 Test(sec_ec_fast, mtls_handshake_accepts_good_and_refuses_revoked)
