@@ -204,7 +204,7 @@ static void conn_init(struct brk_worker *w, struct brk_conn *c, int fd)
     c->sent = 0;
     c->inflight = 0;
     c->recv_armed = c->send_inflight = c->closing = c->abort_output = false;
-    c->read_paused = c->fin_sent = c->peer_eof = false;
+    c->read_paused = c->recv_held = c->fin_sent = c->peer_eof = false;
     c->close_reason = BRK_CLOSE_OTHER;
     c->exp_idx = BRK_EXP_NONE;
     c->admin = false;

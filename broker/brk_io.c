@@ -10,7 +10,7 @@
 
 static void arm_recv_again(struct brk_worker *w, struct brk_conn *c)
 {
-    if (c->closing || c->recv_armed || c->fd < 0) {
+    if (c->closing || c->recv_armed || c->recv_held || c->fd < 0) {
         return;
     }
     struct io_uring_sqe *sqe = brk_sqe(w);
@@ -20,6 +20,29 @@ static void arm_recv_again(struct brk_worker *w, struct brk_conn *c)
     io_uring_sqe_set_data64(sqe, brk_ud_pack(c->slot, c->gen, BRK_OP_RECV));
     c->recv_armed = true;
     c->inflight++;
+}
+
+/* Output full and input piling up: cancel the multishot recv until
+ * brk_conn_recv_resume (the socket buffers fill and TCP holds the client). */
+static void hold_recv(struct brk_worker *w, struct brk_conn *c)
+{
+    if (!c->read_paused || !c->recv_armed || c->recv_held || c->closing ||
+        rw_sec_tls_in_pending(c->tls) < BRK_IN_HOLD_BYTES) {
+        return;
+    }
+    struct io_uring_sqe *sqe = brk_sqe(w);
+    io_uring_prep_cancel64(sqe, brk_ud_pack(c->slot, c->gen, BRK_OP_RECV), 0);
+    io_uring_sqe_set_data64(sqe, brk_ud_pack(c->slot, c->gen, BRK_OP_CANCEL));
+    c->inflight++;
+    c->recv_held = true;
+}
+
+void brk_conn_recv_resume(struct brk_worker *w, struct brk_conn *c)
+{
+    if (c->recv_held) {
+        c->recv_held = false;
+        arm_recv_again(w, c); /* a no-op until the cancelled recv has ended */
+    }
 }
 
 static void on_recv(struct brk_worker *w, struct brk_conn *c, const struct io_uring_cqe *cqe)
@@ -48,12 +71,14 @@ static void on_recv(struct brk_worker *w, struct brk_conn *c, const struct io_ur
         }
         if (!more) {
             arm_recv_again(w, c);
+        } else {
+            hold_recv(w, c);
         }
-    } else if (res == -ENOBUFS) {
+    } else if (res == -ENOBUFS || res == -ECANCELED) {
         if (!more) {
-            arm_recv_again(w, c);
+            arm_recv_again(w, c); /* after a hold resumed early; never while closing */
         }
-    } else if (res != -ECANCELED && !c->closing) {
+    } else if (!c->closing) {
         c->peer_eof = c->peer_eof || res == 0;
         brk_states[c->state].on_eof(w, c, res);
     }

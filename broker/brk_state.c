@@ -205,6 +205,7 @@ static void established_input(struct brk_worker *w, struct brk_conn *c)
             break;
         }
         c->read_paused = false;
+        brk_conn_recv_resume(w, c);
         size_t cap = 0, n = 0, held = c->in.len;
         if (held > 0) { /* whole frames the output cap left waiting go first */
             struct rw_result r = input_buffered(w, c, 0, queued);

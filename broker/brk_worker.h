@@ -31,6 +31,9 @@
 #define BRK_TICK_MS 100
 #define BRK_LINGER_MS 2000       /* how long a closing connection may take */
 #define BRK_QUIET_MS 100         /* no activity this long: a connection's buffers are freed */
+/* A connection whose output is full stops reading once this much ciphertext
+ * waits unread: TCP then pushes back on the client instead of our memory. */
+#define BRK_IN_HOLD_BYTES (256u << 10)
 #define BRK_HEAP_TRIM_MS 1000    /* at most one malloc_trim per worker this often */
 
 struct brk_worker;
@@ -108,6 +111,7 @@ struct brk_conn {
     bool closing;                /* cancel+close submitted */
     bool abort_output;           /* drop unsent output when closing */
     bool read_paused;            /* output full: decrypted input waits */
+    bool recv_held;              /* paused with BRK_IN_HOLD_BYTES unread: recv cancelled */
     bool dirty;                  /* on the worker's flush list */
     bool fin_sent;
     bool peer_eof;               /* the peer's FIN arrived */
@@ -223,6 +227,8 @@ void brk_conn_close_after_output(struct brk_worker *w, struct brk_conn *c);
 void brk_conn_release(struct brk_worker *w, struct brk_conn *c);
 /* Drops unsent output, cancels and closes at once. */
 void brk_conn_abort(struct brk_worker *w, struct brk_conn *c);
+/* brk_io.c: reading resumes after a hold (the output drained). */
+void brk_conn_recv_resume(struct brk_worker *w, struct brk_conn *c);
 
 /* brk_state.c: one handler set per state. */
 struct brk_state_ops {

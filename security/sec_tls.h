@@ -95,6 +95,8 @@ RW_RESULT rw_sec_tls_out_swap(struct rw_sec_tls *s, struct rw_buf *b);
 void rw_sec_tls_trim(struct rw_sec_tls *s);
 /* Bytes of ciphertext buffer storage the session holds (for tests). */
 size_t rw_sec_tls_buffered(const struct rw_sec_tls *s);
+/* Ciphertext fed and not yet taken in by OpenSSL. */
+size_t rw_sec_tls_in_pending(const struct rw_sec_tls *s);
 
 /* After the handshake: who the peer is, and whether the session resumed. */
 const struct rw_sec_identity *rw_sec_tls_peer(const struct rw_sec_tls *s);

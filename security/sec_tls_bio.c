@@ -212,3 +212,8 @@ size_t rw_sec_tls_buffered(const struct rw_sec_tls *s)
 {
     return s ? s->in.cap + s->out.cap : 0;
 }
+
+size_t rw_sec_tls_in_pending(const struct rw_sec_tls *s)
+{
+    return s ? s->in.len - s->in_off : 0;
+}

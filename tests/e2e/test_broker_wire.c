@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <unistd.h>
 
 #include "tests/testlib/tl_daemon.h"
@@ -230,6 +231,77 @@ Test(broker_wire, pipelined_fetches_beyond_the_output_cap_are_all_answered)
         cr_assert_eq(f.body, 6, "FetchResponse expected, got field %u", f.body);
         free(body);
     }
+    tl_wire_close(&w);
+}
+
+#define FLOOD_FETCHES 100
+#define FLOOD_FRAMES 2000 /* of 60 KB: 120 MB */
+
+/* A client that writes without ever reading: once its output is full and
+ * BRK_IN_HOLD_BYTES wait unread, the broker stops reading it, so TCP holds
+ * the client back instead of the broker buffering 120 MB; others are served
+ * meanwhile, and every frame the client got out is answered once it reads
+ * (reading resumes when the output drains). */
+Test(broker_wire, a_client_that_never_reads_is_held_back_by_tcp_not_broker_memory)
+{
+    cr_assert(tl_broker_start(&b, "--workers 1 --max-output-bytes 64K"));
+    struct tl_wire w;
+    connect_ok(&w);
+    static char big[60000];
+    memset(big, 'x', sizeof(big));
+    const char *vals[4] = {big, big, big, big};
+    size_t lens[4] = {30000, 30000, 30000, 30000};
+    struct tl_pb m = {0};
+    tl_msg_produce(&m, 1, "health", vals, lens, 4);
+    uint8_t *reply = NULL;
+    struct tl_frame f = roundtrip(&w, &m, &reply);
+    cr_assert_eq(f.body, 4, "ProduceResponse expected, got field %u", f.body);
+    free(reply);
+    /* 100 answers of ~120 KB the client does not read fill the socket
+     * buffers and then the 64K output cap. */
+    for (int i = 0; i < FLOOD_FETCHES; i++) {
+        tl_msg_fetch(&m, 2, "health", 0, 1 << 20);
+        cr_assert(tl_wire_send(&w, m.data, m.len));
+        tl_pb_free(&m);
+    }
+
+    struct timeval tv = {.tv_sec = 1};
+    cr_assert_eq(setsockopt(w.fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv)), 0);
+    struct tl_pb body = {0}, junk = {0};
+    tl_pb_u64(&body, 1, 3);
+    tl_pb_bytes(&body, 15, big, sizeof(big)); /* answered INVALID_ARGUMENT */
+    tl_pb_frame(&junk, &body);
+    tl_pb_free(&body);
+    int sent = 0;
+    while (sent < FLOOD_FRAMES && tl_wire_send(&w, junk.data, junk.len)) {
+        sent++;
+    }
+    tl_pb_free(&junk);
+    /* What got out is what the socket buffers hold (tcp_rmem's maximum is
+     * 32 MB here, tcp_wmem's 4 MB) plus BRK_IN_HOLD_BYTES; without the hold
+     * the broker reads all 120 MB into memory. (RSS is no measure under
+     * ASan's quarantine.) */
+    cr_assert_lt(sent, FLOOD_FRAMES * 6 / 10, "the broker took %d of %d frames (%d MB) instead "
+                 "of holding the client back", sent, FLOOD_FRAMES, sent * 60 / 1000);
+
+    struct tl_wire good;
+    connect_ok(&good);
+    healthy(&good, 1);
+    tl_wire_close(&good);
+
+    /* Reading now: the fetch answers, then one answer per frame sent whole. */
+    int fetches = 0, errors = 0;
+    for (int i = 0; i < sent + FLOOD_FETCHES; i++) {
+        size_t len = 0;
+        cr_assert_eq(tl_wire_read_frame(&w, &reply, &len), 1, "answer %d of %d", i + 1,
+                     sent + FLOOD_FETCHES);
+        cr_assert(tl_frame_parse(reply, len, &f));
+        fetches += f.body == 6;
+        errors += f.body == 2 && f.corr == 3;
+        free(reply);
+    }
+    cr_assert_eq(fetches, FLOOD_FETCHES);
+    cr_assert_eq(errors, sent, "every frame is answered, nothing lost");
     tl_wire_close(&w);
 }
 
