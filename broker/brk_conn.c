@@ -34,6 +34,16 @@ struct rw_result brk_conn_table_init(struct brk_worker *w, uint32_t n)
     return RW_SUCCESS;
 }
 
+/* Plaintext buffers of admin connections may hold keys and tokens. */
+static void plain_free(const struct brk_conn *c, struct rw_buf *b)
+{
+    if (c->admin) {
+        rw_buf_wipe_cleanup(b);
+    } else {
+        rw_buf_cleanup(b);
+    }
+}
+
 /* Frees what a live slot owns (final teardown and normal release). */
 static void conn_resources_free(struct brk_worker *w, struct brk_conn *c)
 {
@@ -44,8 +54,8 @@ static void conn_resources_free(struct brk_worker *w, struct brk_conn *c)
     brk_tls_ref_put(c->tls_ref);
     c->tls_ref = NULL;
     brk_expiry_del(w, c);
-    rw_buf_cleanup(&c->in);
-    rw_buf_cleanup(&c->pout);
+    plain_free(c, &c->in);
+    plain_free(c, &c->pout);
     rw_buf_cleanup(&c->cout);
     brk_list_del(&c->tlink);
     brk_list_del(&c->slink);
@@ -55,10 +65,10 @@ static void conn_resources_free(struct brk_worker *w, struct brk_conn *c)
 void brk_conn_trim(struct brk_conn *c)
 {
     if (c->in.len == 0) {
-        rw_buf_cleanup(&c->in);
+        plain_free(c, &c->in);
     }
     if (c->pout.len == 0) {
-        rw_buf_cleanup(&c->pout);
+        plain_free(c, &c->pout);
     }
     if (!c->send_inflight && c->sent == c->cout.len) {
         rw_buf_cleanup(&c->cout);

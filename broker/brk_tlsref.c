@@ -12,7 +12,7 @@ static struct rw_result ref_new(const struct brk_config *cfg, struct rw_sec_auth
     struct rw_sec_tls_server_cfg tcfg = {
         .cert_file = cfg->cert, .key_file = cfg->key, .chain_file = cfg->ca_chain,
         .auth = auth, .allow_tls12 = cfg->tls12, .stateless_tickets = cfg->stateless_tickets,
-        .client_cert_optional = admin,
+        .client_cert_optional = admin, .cleanse_plaintext = admin,
     };
     struct rw_result res = rw_sec_tls_server_ctx_new(&tcfg, &r->ctx);
     if (!rw_ok(res)) {

@@ -50,6 +50,10 @@ struct rw_sec_tls_server_cfg {
      * invalid. Such a context uses its own session id context and never
      * resumes sessions. */
     bool client_cert_optional;
+    /* Appended: the plaintext may carry secrets (the admin listener: keys
+     * in `certs issue` answers, enrollment tokens): OpenSSL zeroes its
+     * record buffers when it releases them (SSL_OP_CLEANSE_PLAINTEXT). */
+    bool cleanse_plaintext;
 };
 
 RW_RESULT rw_sec_tls_server_ctx_new(const struct rw_sec_tls_server_cfg *cfg,

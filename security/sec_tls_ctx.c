@@ -167,6 +167,9 @@ static struct rw_result ctx_protocol(struct rw_sec_tls_ctx *ctx,
     SSL_CTX_set_options(c, SSL_OP_NO_RENEGOTIATION | SSL_OP_CIPHER_SERVER_PREFERENCE |
                                SSL_OP_NO_COMPRESSION);
     SSL_CTX_set_mode(c, SSL_MODE_RELEASE_BUFFERS);
+    if (cfg->cleanse_plaintext) {
+        SSL_CTX_set_options(c, SSL_OP_CLEANSE_PLAINTEXT);
+    }
     SSL_CTX_set_max_cert_list(c, MAX_CERT_LIST);
     SSL_CTX_set_verify(c, cfg->client_cert_optional
                               ? SSL_VERIFY_PEER
