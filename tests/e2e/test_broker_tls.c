@@ -7,8 +7,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
+#include <sys/wait.h>
 
 #include "tests/testlib/tl_daemon.h"
+#include "tests/testlib/tl_fs.h"
 #include "tests/testlib/tl_pki.h"
 #include "tests/testlib/tl_proc.h"
 #include "tests/testlib/tl_wire.h"
@@ -256,6 +259,69 @@ Test(broker_tls, ec_fast_path_on_and_off_accept_p256_p384_and_refuse_forged_leav
             cr_assert_eq(tl_daemon_stop(&b.d, SIGTERM, 15000), 0);
         }
     }
+}
+
+/* The state letter of /proc/PID/stat ('Z' for a zombie), 0 when unreadable. */
+static char process_state(int pid)
+{
+    char path[64], buf[512];
+    snprintf(path, sizeof(path), "/proc/%d/stat", pid);
+    FILE *f = fopen(path, "r");
+    if (!f) {
+        return 0;
+    }
+    size_t n = fread(buf, 1, sizeof(buf) - 1, f);
+    fclose(f);
+    buf[n] = '\0';
+    const char *p = strrchr(buf, ')');
+    return p && p[1] == ' ' ? p[2] : 0;
+}
+
+/* A test process that dies without its teardown (a crash, an abort) takes
+ * its broker with it instead of leaving it running (PR_SET_PDEATHSIG). */
+Test(broker_tls, a_broker_dies_with_the_test_process_that_started_it)
+{
+    int fds[2];
+    cr_assert_eq(pipe(fds), 0);
+    pid_t child = fork();
+    cr_assert_geq(child, 0);
+    if (child == 0) {
+        close(fds[0]);
+        struct tl_broker orphan;
+        if (!tl_broker_init(&orphan, "brk-orphan") || !tl_broker_start(&orphan, NULL)) {
+            _exit(2);
+        }
+        char line[1200];
+        int n = snprintf(line, sizeof(line), "%d %s\n", (int)orphan.d.pid, orphan.dir);
+        if (write(fds[1], line, (size_t)n) != n) {
+            _exit(3);
+        }
+        abort(); /* no teardown */
+    }
+    close(fds[1]);
+    char line[1200] = "";
+    FILE *f = fdopen(fds[0], "r");
+    cr_assert_not_null(f);
+    cr_assert_not_null(fgets(line, sizeof(line), f), "the child started no broker");
+    fclose(f);
+    int st = 0;
+    cr_assert_eq(waitpid(child, &st, 0), child);
+    int pid = 0;
+    char dir[1100] = "";
+    cr_assert_eq(sscanf(line, "%d %1099s", &pid, dir), 2, "%s", line);
+    cr_assert_gt(pid, 0);
+    bool gone = false;
+    for (int i = 0; i < 100 && !gone; i++) {
+        gone = kill(pid, 0) != 0 || process_state(pid) == 'Z'; /* dead, maybe not reaped */
+        if (!gone) {
+            usleep(50 * 1000);
+        }
+    }
+    if (!gone) {
+        kill(pid, SIGKILL);
+    }
+    tl_rmtree(dir);
+    cr_assert(gone, "broker %d outlived the test process that started it", pid);
 }
 
 /* The revoked client's live connection is closed (REVOKED) by the event-log

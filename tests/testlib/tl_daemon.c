@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -79,11 +80,17 @@ bool tl_daemon_start(struct tl_daemon *d, const char *data_dir, const char *extr
              "exec %s --data-dir %s --listen 127.0.0.1:0 --admin-listen 127.0.0.1:0 "
              "--ready-file %s %s 2>%s",
              tl_bin("ringward"), data_dir, d->ready, extra ? extra : "", d->log);
+    pid_t parent = getpid();
     pid_t pid = fork();
     if (pid < 0) {
         return false;
     }
     if (pid == 0) {
+        /* A test that crashes never runs its teardown: the daemon must not
+         * outlive it (and keep its port, its files, CI's time). */
+        if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0 || getppid() != parent) {
+            _exit(127);
+        }
         execl("/bin/sh", "sh", "-c", cmd, (char *)NULL);
         _exit(127);
     }

@@ -23,7 +23,10 @@ struct tl_daemon {
 /* Runs `ringward --data-dir DATA --listen 127.0.0.1:0 --admin-listen 127.0.0.1:0
  * --ready-file ... EXTRA`
  * (EXTRA is split by the shell; may be NULL) with its log at
- * DATA/../ringward-N.log. False when it did not become ready in 15 s. */
+ * DATA/../ringward-N.log. False when it did not become ready in 15 s.
+ * The daemon is SIGKILLed when the thread that started it exits (a crashed
+ * test leaves no broker behind), so start daemons from the test's main
+ * thread. */
 bool tl_daemon_start(struct tl_daemon *d, const char *data_dir, const char *extra);
 
 /* Sends sig (e.g. SIGTERM), waits up to timeout_ms; returns the exit status,
