@@ -16,6 +16,7 @@
 #include <sys/types.h>
 
 #include "admin/adm_opts.h"
+#include "core/rw_file.h"
 #include "core/rw_result.h"
 #include "security/store/store.h"
 
@@ -50,15 +51,13 @@ bool adm_export_safe_name(const char *s);
 /* EXISTS (naming --force) when `path` exists, unless force or it already
  * holds exactly data[0..len) (then *same is set: nothing to write). */
 RW_RESULT adm_export_check(const char *path, const void *data, size_t len, bool force, bool *same);
-/* Writes `path` atomically with `mode`; refuses an existing file (EXISTS)
- * unless force, even one created after adm_export_check. */
+/* Writes `path` atomically with `mode` (core/rw_file.h); refuses an
+ * existing file (EXISTS, naming --force) unless force, even one created
+ * after adm_export_check. */
 RW_RESULT adm_export_write(const char *path, const void *data, size_t len, mode_t mode,
                            bool force);
-/* A temporary file beside `path` (mode 0600): *tmp (heap) and *fd. */
-RW_RESULT adm_export_temp(const char *path, char **tmp, int *fd);
-/* fsync + close `fd`, chmod, then rename `tmp` onto `path` (no-replace
- * unless force). On any failure the temporary file is removed. Frees tmp. */
-RW_RESULT adm_export_place(char *tmp, int fd, const char *path, mode_t mode, bool force);
+/* rw_file_tmp_place with the same refusal; `t` is consumed either way. */
+RW_RESULT adm_export_place(struct rw_file_tmp *t, const char *path, mode_t mode, bool force);
 
 /* ---- single certificate (adm_export.c) ---- */
 

@@ -29,6 +29,7 @@
 #include "admin/adm_export.h"
 #include "admin/adm_print.h"
 #include "core/rw_buf.h"
+#include "core/rw_file.h"
 #include "core/rw_hex.h"
 #include "core/rw_json.h"
 
@@ -37,8 +38,7 @@
 
 struct adm_export_tar {
     struct archive *ar;
-    int fd;
-    char *tmp;                      /* the temporary file, until placed */
+    struct rw_file_tmp file;        /* the temporary file, until placed */
     const struct adm_export_req *q; /* borrowed */
     struct rw_buf cas;              /* index.json "cas" objects */
     struct rw_buf certs;            /* index.json "certs" objects */
@@ -78,7 +78,7 @@ static struct rw_result start(struct adm_export_tar *t)
     RW_ENSURE(t->ar, RW_ERR_NOMEM);
     if (archive_write_add_filter_gzip(t->ar) != ARCHIVE_OK ||
         archive_write_set_format_pax_restricted(t->ar) != ARCHIVE_OK ||
-        archive_write_open_fd(t->ar, t->fd) != ARCHIVE_OK) {
+        archive_write_open_fd(t->ar, t->file.fd) != ARCHIVE_OK) {
         return ar_fail(t, "gzip'd tar");
     }
     RW_GUARD(add_entry(t, "ca/", NULL, 0, true));
@@ -92,11 +92,11 @@ struct rw_result adm_export_tar_open(const struct adm_export_req *q, struct adm_
     struct adm_export_tar *t = calloc(1, sizeof(*t));
     RW_ENSURE(t, RW_ERR_NOMEM);
     t->q = q;
-    t->fd = -1;
+    t->file.fd = -1;
     t->now = (int64_t)time(NULL);
     rw_buf_init(&t->cas, INDEX_MAX);
     rw_buf_init(&t->certs, INDEX_MAX);
-    struct rw_result r = adm_export_temp(q->output, &t->tmp, &t->fd);
+    struct rw_result r = rw_file_tmp_open(q->output, &t->file);
     ADM_EXPORT_ACC(r, start(t));
     if (!rw_ok(r)) {
         adm_export_tar_abort(t);
@@ -125,13 +125,7 @@ void adm_export_tar_abort(struct adm_export_tar *t)
         archive_write_free(t->ar); /* before the fd closes: it may still write */
         t->ar = NULL;
     }
-    if (t->fd >= 0) {
-        close(t->fd);
-    }
-    if (t->tmp) {
-        (void)unlink(t->tmp);
-        free(t->tmp);
-    }
+    rw_file_tmp_abort(&t->file);
     tar_free(t);
 }
 
@@ -241,14 +235,12 @@ struct rw_result adm_export_tar_commit(struct adm_export_tar *t, size_t pages)
         r = ar_fail(t, "finishing");
     }
     struct stat st;
-    long long bytes = rw_ok(r) && fstat(t->fd, &st) == 0 ? (long long)st.st_size : 0;
+    long long bytes = rw_ok(r) && fstat(t->file.fd, &st) == 0 ? (long long)st.st_size : 0;
     if (!rw_ok(r)) {
         adm_export_tar_abort(t);
         return r;
     }
-    r = adm_export_place(t->tmp, t->fd, t->q->output, ADM_EXPORT_ARCHIVE_MODE, t->q->force);
-    t->tmp = NULL; /* placed or removed by adm_export_place */
-    t->fd = -1;
+    r = adm_export_place(&t->file, t->q->output, ADM_EXPORT_ARCHIVE_MODE, t->q->force);
     if (rw_ok(r)) {
         r = print_summary(t, pages, bytes);
     }

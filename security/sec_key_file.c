@@ -1,10 +1,9 @@
 /* security/sec_key_file.c — writing secret/public files atomically, and
  * loading the CA passphrase (declared in security/sec_key.h).
  *
- * Files are written to a temp file in the target's directory (created
- * O_EXCL with mode 0600, then fchmod'ed to the final mode so the umask
- * never matters), fsync'ed and renamed over the target; the directory is
- * fsync'ed afterwards. Passphrases are malloc'ed strings the caller frees
+ * Files are written atomically by core/rw_file.h (a 0600 temporary file
+ * beside the target, fchmod'ed, fsync'ed, renamed over it, the directory
+ * fsync'ed). Passphrases are malloc'ed strings the caller frees
  * with rw_sec_secret_free; every intermediate copy is wiped.
  */
 #include "security/sec_key.h"
@@ -18,9 +17,9 @@
 #include <unistd.h>
 
 #include <openssl/crypto.h>
-#include <openssl/rand.h>
 
 #include "core/rw_buf.h"
+#include "core/rw_file.h"
 
 #define PASSPHRASE_FILE_MAX 4096
 #define PASSPHRASE_ENV "RINGWARD_CA_PASSPHRASE"
@@ -33,102 +32,15 @@ void rw_sec_secret_free(char *s)
     }
 }
 
-/* Creates a fresh temp file next to `path`; *tmp_out is malloc'ed. */
-static struct rw_result open_temp(const char *path, char **tmp_out, int *fd_out)
-{
-    size_t cap = strlen(path) + 40;
-    char *tmp = malloc(cap);
-    RW_ENSURE(tmp, RW_ERR_NOMEM);
-    for (int attempt = 0; attempt < 16; attempt++) {
-        unsigned int rnd = 0;
-        if (RAND_bytes((unsigned char *)&rnd, sizeof(rnd)) != 1) {
-            rnd = (unsigned int)attempt;
-        }
-        snprintf(tmp, cap, "%s.tmp-%ld-%08x", path, (long)getpid(), rnd);
-        int fd = open(tmp, O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC | O_NOFOLLOW, 0600);
-        if (fd >= 0) {
-            *tmp_out = tmp;
-            *fd_out = fd;
-            return RW_SUCCESS;
-        }
-        if (errno != EEXIST) {
-            break;
-        }
-    }
-    int e = errno;
-    free(tmp);
-    RW_BAIL_MSG(RW_ERR_IO, "cannot create a temporary file next to %s: %s", path, strerror(e));
-}
-
-/* Best effort: makes the rename durable. */
-static void fsync_parent(const char *path)
-{
-    const char *slash = strrchr(path, '/');
-    char dir[4096];
-    if (!slash) {
-        snprintf(dir, sizeof(dir), ".");
-    } else if (slash == path) {
-        snprintf(dir, sizeof(dir), "/");
-    } else if ((size_t)(slash - path) < sizeof(dir)) {
-        memcpy(dir, path, (size_t)(slash - path));
-        dir[slash - path] = '\0';
-    } else {
-        return;
-    }
-    int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (fd >= 0) {
-        (void)fsync(fd);
-        close(fd);
-    }
-}
-
-static struct rw_result write_atomic(const char *path, const void *data, size_t len, mode_t mode)
-{
-    RW_ENSURE_MSG(path && path[0], RW_ERR_USAGE, "no output file given");
-    RW_ENSURE_MSG(data || len == 0, RW_ERR_USAGE, "no data to write to %s", path);
-    char *tmp = NULL;
-    int fd = -1;
-    RW_GUARD(open_temp(path, &tmp, &fd));
-    const char *step = "fchmod";
-    bool ok = fchmod(fd, mode) == 0;
-    if (ok) {
-        step = "write";
-        ok = rw_write_all(fd, data, len);
-    }
-    if (ok) {
-        step = "fsync";
-        ok = fsync(fd) == 0;
-    }
-    int e = errno;
-    if (close(fd) != 0 && ok) {
-        e = errno;
-        step = "close";
-        ok = false;
-    }
-    if (ok) {
-        step = "rename";
-        ok = rename(tmp, path) == 0;
-        e = errno;
-    }
-    if (!ok) {
-        unlink(tmp);
-        free(tmp);
-        RW_BAIL_MSG(RW_ERR_IO, "cannot write %s (%s): %s", path, step, strerror(e));
-    }
-    free(tmp);
-    fsync_parent(path);
-    return RW_SUCCESS;
-}
-
 struct rw_result rw_sec_secret_write_file(const char *path, const char *pem)
 {
     RW_ENSURE_MSG(pem, RW_ERR_USAGE, "no secret to write");
-    return write_atomic(path, pem, strlen(pem), 0600);
+    return rw_file_write_atomic(path, pem, strlen(pem), 0600, true);
 }
 
 struct rw_result rw_sec_public_write_file(const char *path, const void *data, size_t len)
 {
-    return write_atomic(path, data, len, 0644);
+    return rw_file_write_atomic(path, data, len, 0644, true);
 }
 
 /* Reads at most PASSPHRASE_FILE_MAX + 1 bytes into buf (which has room for
