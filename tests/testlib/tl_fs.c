@@ -1,6 +1,7 @@
 /* tests/testlib/tl_fs.c — temp dirs and file helpers. */
 #include "tests/testlib/tl_fs.h"
 
+#include <dirent.h>
 #include <fcntl.h>
 #include <ftw.h>
 #include <stdio.h>
@@ -83,4 +84,19 @@ int tl_file_mode(const char *path)
         return -1;
     }
     return (int)(st.st_mode & 07777);
+}
+
+int tl_dir_entries(const char *path)
+{
+    DIR *h = opendir(path);
+    if (!h) {
+        return -1;
+    }
+    int n = 0;
+    struct dirent *e;
+    while ((e = readdir(h)) != NULL) {
+        n += strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0;
+    }
+    closedir(h);
+    return n;
 }

@@ -14,5 +14,7 @@ int tl_write_file(const char *path, const void *data, size_t len);
 char *tl_read_file(const char *path, size_t *len);
 /* Mode bits of a file, or -1. */
 int tl_file_mode(const char *path);
+/* Entries of a directory other than . and .., or -1 when unreadable. */
+int tl_dir_entries(const char *path);
 
 #endif

@@ -1,7 +1,6 @@
 /* core/rw_file: atomic writes replace or refuse, apply the mode whatever the
  * umask, and never leave a temporary file behind. */
 #include <criterion/criterion.h>
-#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -35,15 +34,7 @@ static void path_in(const char *name, char *out, size_t cap)
 
 static int entries(void)
 {
-    DIR *h = opendir(dir);
-    cr_assert(h);
-    int n = 0;
-    struct dirent *e;
-    while ((e = readdir(h)) != NULL) {
-        n += strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0;
-    }
-    closedir(h);
-    return n;
+    return tl_dir_entries(dir);
 }
 
 static void expect_content(const char *path, const char *text, mode_t mode)

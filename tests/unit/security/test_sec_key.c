@@ -1,7 +1,6 @@
 /* tests/unit/security/test_sec_key.c — key generation, PKCS#8 PEM, secret
  * files and the CA passphrase; the openssl CLI is the second opinion. */
 #include <criterion/criterion.h>
-#include <dirent.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -36,19 +35,6 @@ static char *path_in(const char *name)
     char *p = malloc(strlen(dir) + strlen(name) + 2);
     sprintf(p, "%s/%s", dir, name);
     return p;
-}
-
-static int count_entries(const char *d)
-{
-    DIR *h = opendir(d);
-    cr_assert(h);
-    int n = 0;
-    struct dirent *e;
-    while ((e = readdir(h)) != NULL) {
-        n += strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0;
-    }
-    closedir(h);
-    return n;
 }
 
 Test(sec_key, alg_names_parse)
@@ -267,7 +253,7 @@ Test(sec_key, secret_file_is_0600_even_with_umask_0)
     char *back = tl_read_file(f, &len);
     cr_assert_str_eq(back, "-----SECRET-----\n");
     free(back);
-    cr_assert_eq(count_entries(dir), 1, "a temp file was left behind");
+    cr_assert_eq(tl_dir_entries(dir), 1, "a temp file was left behind");
     free(f);
 }
 
@@ -285,7 +271,7 @@ Test(sec_key, public_file_is_0644_whatever_the_umask)
     cr_assert_eq(len, 4);
     cr_assert_str_eq(back, "defg");
     free(back);
-    cr_assert_eq(count_entries(dir), 1);
+    cr_assert_eq(tl_dir_entries(dir), 1);
     free(f);
 }
 
