@@ -192,9 +192,10 @@ static struct rw_result add_cas(struct adm_export_tar *t, struct rw_store *s)
 
 /* One page of the store into the archive: *after moves on; *more when
  * another page follows (one key more than the page is read to know). */
-static struct rw_result add_page(struct adm_export_tar *t, struct rw_store *s, size_t page,
+static struct rw_result add_page(void *store, struct adm_export_tar *t, size_t page,
                                  int64_t *after, bool *more)
 {
+    struct rw_store *s = store;
     struct rw_store_cert_key *keys = NULL;
     size_t n = 0;
     RW_GUARD(rw_store_cert_keys_after(s, *after, page + 1, &keys, &n));
@@ -216,18 +217,11 @@ static struct rw_result all(const struct adm_export_req *q, struct rw_store *s)
     struct adm_export_tar *t = NULL;
     RW_GUARD(adm_export_tar_open(q, &t));
     struct rw_result r = add_cas(t, s);
-    int64_t after = 0;
-    size_t pages = 0;
-    bool more = true;
-    while (rw_ok(r) && more) {
-        r = add_page(t, s, q->page_size, &after, &more);
-        pages++;
-    }
     if (!rw_ok(r)) {
         adm_export_tar_abort(t);
         return r;
     }
-    return adm_export_tar_commit(t, pages);
+    return adm_export_tar_pages(t, add_page, s);
 }
 
 int adm_cmd_certs_export(const struct adm_args *a)

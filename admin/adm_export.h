@@ -96,5 +96,13 @@ RW_RESULT adm_export_tar_cert(struct adm_export_tar *t, const struct rw_store_ce
 RW_RESULT adm_export_tar_commit(struct adm_export_tar *t, size_t pages);
 /* Removes the temporary file and frees t (NULL is fine). */
 void adm_export_tar_abort(struct adm_export_tar *t);
+/* One page of certificates (at most `page_size`) into `t` from a source
+ * (`src`: the store, or the connection); *after (the paging cursor) and
+ * *more (another page follows) move on. */
+typedef struct rw_result (*adm_export_page_fn)(void *src, struct adm_export_tar *t,
+                                               size_t page_size, int64_t *after, bool *more);
+/* Every page of `src` into `t`, then commits it (aborts it on a failure):
+ * t is consumed either way. */
+RW_RESULT adm_export_tar_pages(struct adm_export_tar *t, adm_export_page_fn page, void *src);
 
 #endif

@@ -101,9 +101,10 @@ static struct rw_result add_certs(struct adm_export_tar *t,
 }
 
 /* One CertsExport page into the archive; *after and *more move on. */
-static struct rw_result page(struct adm_remote *conn, struct adm_export_tar *t, size_t limit,
+static struct rw_result page(void *remote, struct adm_export_tar *t, size_t limit,
                              int64_t *after, bool *more)
 {
+    struct adm_remote *conn = remote;
     Ringward__Admin__CertsExportRequest x = RINGWARD__ADMIN__CERTS_EXPORT_REQUEST__INIT;
     x.after = *after;
     x.limit = (uint32_t)limit;
@@ -127,25 +128,6 @@ static struct rw_result page(struct adm_remote *conn, struct adm_export_tar *t, 
     return r;
 }
 
-/* Every page into the archive `t` (committed or aborted here). */
-static struct rw_result all(struct adm_remote *conn, const struct adm_export_req *q,
-                            struct adm_export_tar *t)
-{
-    struct rw_result r = RW_SUCCESS;
-    int64_t after = 0;
-    bool more = true;
-    size_t pages = 0;
-    while (rw_ok(r) && more) {
-        r = page(conn, t, q->page_size, &after, &more);
-        pages++;
-    }
-    if (!rw_ok(r)) {
-        adm_export_tar_abort(t);
-        return r;
-    }
-    return adm_export_tar_commit(t, pages);
-}
-
 int adm_rpc_cmd_certs_export(const struct adm_args *a)
 {
     struct adm_export_req q;
@@ -159,8 +141,8 @@ int adm_rpc_cmd_certs_export(const struct adm_args *a)
     struct adm_remote *conn = NULL;
     ADM_EXPORT_ACC(r, adm_remote_open(&o, &conn));
     if (rw_ok(r)) {
-        r = q.all ? all(conn, &q, t) : one(conn, &q);
-        t = NULL; /* all() committed or aborted it */
+        r = q.all ? adm_export_tar_pages(t, page, conn) : one(conn, &q);
+        t = NULL; /* committed or aborted */
     }
     adm_export_tar_abort(t);
     adm_remote_close(conn);

@@ -228,6 +228,24 @@ static struct rw_result print_summary(const struct adm_export_tar *t, size_t pag
     return r;
 }
 
+struct rw_result adm_export_tar_pages(struct adm_export_tar *t, adm_export_page_fn page,
+                                      void *src)
+{
+    struct rw_result r = RW_SUCCESS;
+    int64_t after = 0;
+    size_t pages = 0;
+    bool more = true;
+    while (rw_ok(r) && more) {
+        r = page(src, t, t->q->page_size, &after, &more);
+        pages++;
+    }
+    if (!rw_ok(r)) {
+        adm_export_tar_abort(t);
+        return r;
+    }
+    return adm_export_tar_commit(t, pages);
+}
+
 struct rw_result adm_export_tar_commit(struct adm_export_tar *t, size_t pages)
 {
     struct rw_result r = add_index(t);

@@ -152,6 +152,15 @@ char *adm_strdup(struct adm_call *c, const char *s)
     return p;
 }
 
+void adm_bytes(struct adm_call *c, const void *p, size_t n, ProtobufCBinaryData *out)
+{
+    out->data = adm_alloc(c, n);
+    out->len = out->data ? n : 0;
+    if (out->data && n) {
+        memcpy(out->data, p, n);
+    }
+}
+
 void **adm_alloc_ptrs(struct adm_call *c, size_t n)
 {
     return adm_alloc(c, (n ? n : 1) * sizeof(void *));

@@ -268,11 +268,7 @@ struct rw_result adm_h_crl_get(struct adm_call *c)
     } else if (resp) {
         char *p = NULL;
         long n = BIO_get_mem_data(bio, &p);
-        resp->crl.data = adm_alloc(c, (size_t)n);
-        if (resp->crl.data) {
-            memcpy(resp->crl.data, p, (size_t)n);
-            resp->crl.len = (size_t)n;
-        }
+        adm_bytes(c, p, (size_t)n, &resp->crl);
     }
     BIO_free(bio);
     X509_CRL_free(crl);

@@ -19,16 +19,6 @@
 #define ADM_EXPORT_PAGE_MAX 200
 #define ADM_EXPORT_PAGE_DER (512u * 1024)
 
-static struct rw_result copy_bytes(struct adm_call *c, const uint8_t *p, size_t n,
-                                   ProtobufCBinaryData *out)
-{
-    out->data = adm_alloc(c, n);
-    RW_ENSURE(out->data, RW_ERR_NOMEM);
-    memcpy(out->data, p, n);
-    out->len = n;
-    return RW_SUCCESS;
-}
-
 static struct rw_result exported_ca(struct adm_call *c, const struct rw_store_ca *sc,
                                     Ringward__Admin__ExportedCa **out)
 {
@@ -42,7 +32,7 @@ static struct rw_result exported_ca(struct adm_call *c, const struct rw_store_ca
     e->parent = adm_strdup(c, sc->parent_id);
     e->serial = adm_strdup(c, serial);
     e->disabled = sc->disabled;
-    RW_GUARD(copy_bytes(c, sc->cert_der, sc->cert_der_len, &e->der));
+    adm_bytes(c, sc->cert_der, sc->cert_der_len, &e->der);
     *out = e;
     return RW_SUCCESS;
 }

@@ -55,6 +55,9 @@ typedef struct rw_result (*adm_handler_fn)(struct adm_call *c);
 /* Zeroed memory / a string copy owned by the call; NULL sets c->nomem. */
 void *adm_alloc(struct adm_call *c, size_t n);
 char *adm_strdup(struct adm_call *c, const char *s);
+/* A bytes field holding a copy of p[0..n) owned by the call; left empty
+ * (and c->nomem set) when out of memory. */
+void adm_bytes(struct adm_call *c, const void *p, size_t n, ProtobufCBinaryData *out);
 /* An array of n pointers owned by the call. */
 void **adm_alloc_ptrs(struct adm_call *c, size_t n);
 #define ADM_NEW(c, type, init) adm_new_msg((c), sizeof(type), &(init))

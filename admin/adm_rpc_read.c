@@ -98,11 +98,7 @@ struct rw_result adm_rpc_cert_info(struct adm_call *c, const struct rw_store_cer
         i->revoked_at = sc->revoked_at;
     }
     if (with_der && sc->der_len) {
-        i->der.data = adm_alloc(c, sc->der_len);
-        if (i->der.data) {
-            memcpy(i->der.data, sc->der, sc->der_len);
-            i->der.len = sc->der_len;
-        }
+        adm_bytes(c, sc->der, sc->der_len, &i->der);
     }
     *out = i;
     return RW_SUCCESS;

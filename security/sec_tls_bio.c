@@ -53,6 +53,20 @@ static void compact(struct rw_buf *b, size_t *off)
     *off = 0;
 }
 
+/* Copies up to `cap` unread bytes [*off, len) out, consuming them; an
+ * emptied buffer starts over at 0. Returns the count. */
+static size_t take(struct rw_buf *b, size_t *off, uint8_t *dst, size_t cap)
+{
+    size_t n = b->len - *off;
+    n = n < cap ? n : cap;
+    memcpy(dst, b->data + *off, n);
+    *off += n;
+    if (*off == b->len) {
+        *off = b->len = 0;
+    }
+    return n;
+}
+
 bool rw_sec_tls_in_append(struct rw_sec_tls *s, const uint8_t *data, size_t len)
 {
     if (s->in.cap - s->in.len < len) {
@@ -70,19 +84,12 @@ static int bio_read(BIO *b, char *buf, size_t n, size_t *got)
 {
     struct rw_sec_tls *s = BIO_get_data(b);
     BIO_clear_retry_flags(b);
-    size_t have = s->in.len - s->in_off;
     *got = 0;
-    if (have == 0) {
+    if (s->in.len == s->in_off) {
         BIO_set_retry_read(b); /* empty means "more later", never EOF */
         return 0;
     }
-    n = n < have ? n : have;
-    memcpy(buf, s->in.data + s->in_off, n);
-    s->in_off += n;
-    if (s->in_off == s->in.len) {
-        s->in_off = s->in.len = 0;
-    }
-    *got = n;
+    *got = take(&s->in, &s->in_off, (uint8_t *)buf, n);
     return 1;
 }
 
@@ -160,17 +167,10 @@ size_t rw_sec_tls_out_pending(const struct rw_sec_tls *s)
 
 size_t rw_sec_tls_out_take(struct rw_sec_tls *s, uint8_t *buf, size_t cap)
 {
-    size_t n = rw_sec_tls_out_pending(s);
-    if (!buf || n == 0) {
+    if (!buf || rw_sec_tls_out_pending(s) == 0) {
         return 0;
     }
-    n = n < cap ? n : cap;
-    memcpy(buf, s->out.data + s->out_off, n);
-    s->out_off += n;
-    if (s->out_off == s->out.len) {
-        s->out_off = s->out.len = 0;
-    }
-    return n;
+    return take(&s->out, &s->out_off, buf, cap);
 }
 
 struct rw_result rw_sec_tls_out_swap(struct rw_sec_tls *s, struct rw_buf *b)
