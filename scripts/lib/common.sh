@@ -3,7 +3,8 @@
 
 RW_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 RW_PACKAGES=(build-essential cmake pkg-config libssl-dev liburing-dev libprotobuf-c-dev
-             protobuf-c-compiler libcriterion-dev libsqlite3-dev openssl libarchive-dev)
+             protobuf-c-compiler libcriterion-dev libsqlite3-dev openssl libarchive-dev
+             sqlite3)  # the CLI: e2e_bench_smoke reads the store with it
 
 rw_install_deps() {
   local missing=() p
